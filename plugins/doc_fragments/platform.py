@@ -1,0 +1,36 @@
+# -*- coding: utf-8 -*-
+# Copyright: stackops platform engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+
+class ModuleDocFragment:
+    # Identity: how a platform module finds its resources (by tags, never a local state file).
+    DOCUMENTATION = r"""
+options:
+  platform:
+    description:
+      - The platform's name; the value of the C(stackops:platform) tag on every resource.
+    type: str
+    required: true
+  environment:
+    description:
+      - The environment (C(dev), C(staging), C(prod), ...); the value of the C(stackops:environment) tag.
+    type: str
+    required: true
+"""
+
+    # Bounded waits.
+    WAIT = r"""
+options:
+  wait:
+    description:
+      - Wait for resources that are still being created to become available before returning.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How long to wait, in seconds, for any one wait. The module fails with a message naming the
+        resource when it passes.
+    type: int
+    default: 600
+"""
