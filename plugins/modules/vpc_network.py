@@ -8,7 +8,7 @@ module: vpc_network
 short_description: Converge a whole network tier (VPC, subnets, gateways, routes, endpoints, flow logs) in one run
 version_added: 0.1.0
 description:
-  - Reconciles the network of one environment in one region with one batched read per resource type:
+  - Reconciles the network of one environment in one region with one batched read per resource type,
     a VPC with DNS support and hostnames; public, private and database subnets per availability zone;
     an internet gateway; NAT gateways (none, one, or one per AZ) with Elastic IPs; route tables per tier
     and AZ; an S3 gateway endpoint (always) and the interface or gateway endpoints listed; VPC flow logs
@@ -111,7 +111,7 @@ options:
     default: true
   purge_subnets:
     description:
-      - Delete subnets that carry this network's tags but are not in O(subnets). Off by default: such
+      - Delete subnets that carry this network's tags but are not in O(subnets). Off by default, such
         subnets are reported as warnings.
     type: bool
     default: false

@@ -97,7 +97,9 @@ class NetworkReconciler:
             default = next((r for r in table["Routes"] if r.get("DestinationCidrBlock") == ANYWHERE), None)
             target = _route_target(default) if default else None
             tables[key] = {
-                "subnets": sorted(sym.get(a["SubnetId"], a["SubnetId"]) for a in table["Associations"] if a.get("SubnetId")),
+                "subnets": sorted(
+                    sym.get(a["SubnetId"], a["SubnetId"]) for a in table["Associations"] if a.get("SubnetId")
+                ),
                 "default_route": sym.get(target, target),
             }
         prefix = f"com.amazonaws.{self.region}."
@@ -213,7 +215,10 @@ class NetworkReconciler:
                 self.state.dns_support, self.state.dns_hostnames = True, False
         else:
             self._ensure_ec2_tags(vpc["VpcId"], f"VPC {vpc['VpcId']}", st.tags_of(vpc), tags)
-        for attribute, current in (("EnableDnsSupport", self.state.dns_support), ("EnableDnsHostnames", self.state.dns_hostnames)):
+        for attribute, current in (
+            ("EnableDnsSupport", self.state.dns_support),
+            ("EnableDnsHostnames", self.state.dns_hostnames),
+        ):
             if current is not True and self.changes.add(f"set VPC {attribute} true"):
                 self.ec2.modify_vpc_attribute(VpcId=self.state.vpc_id, **{attribute: {"Value": True}}, aws_retry=True)
 
@@ -223,7 +228,9 @@ class NetworkReconciler:
         if igw:
             self.ids["igw"] = igw["InternetGatewayId"]
             if wanted:
-                self._ensure_ec2_tags(igw["InternetGatewayId"], "internet gateway", st.tags_of(igw), self._tags(self.names.vpc))
+                self._ensure_ec2_tags(
+                    igw["InternetGatewayId"], "internet gateway", st.tags_of(igw), self._tags(self.names.vpc)
+                )
             elif st.is_managed(igw, self.identity):
                 vpc_id, igw_id = self.state.vpc_id, igw["InternetGatewayId"]
 
@@ -246,7 +253,9 @@ class NetworkReconciler:
             igw = self.ec2.create_internet_gateway(
                 TagSpecifications=tag_specifications("internet-gateway", self._tags(self.names.vpc)), aws_retry=True
             )["InternetGateway"]
-        self.ec2.attach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"], VpcId=self.state.vpc_id, aws_retry=True)
+        self.ec2.attach_internet_gateway(
+            InternetGatewayId=igw["InternetGatewayId"], VpcId=self.state.vpc_id, aws_retry=True
+        )
         self.ids["igw"] = igw["InternetGatewayId"]
 
     def subnets(self):
@@ -284,9 +293,14 @@ class NetworkReconciler:
             label = f"subnet {subnet['SubnetId']} ({subnet['CidrBlock']}, {subnet['AvailabilityZone']})"
             if self.p["purge_subnets"]:
                 subnet_id = subnet["SubnetId"]
-                self._defer(f"delete {label}", lambda subnet_id=subnet_id: self.ec2.delete_subnet(SubnetId=subnet_id, aws_retry=True))
+                self._defer(
+                    f"delete {label}",
+                    lambda subnet_id=subnet_id: self.ec2.delete_subnet(SubnetId=subnet_id, aws_retry=True),
+                )
             else:
-                self.warnings.append(f"{label} is tagged as part of this network but not in the spec; set purge_subnets to delete it")
+                self.warnings.append(
+                    f"{label} is tagged as part of this network but not in the spec; set purge_subnets to delete it"
+                )
 
     def nat_gateways(self):
         wanted = self.desired["nat_gateways"]
@@ -371,7 +385,10 @@ class NetworkReconciler:
                 tables[key] = table
             for association in table.get("Associations", []):
                 if association.get("SubnetId"):
-                    association_of[association["SubnetId"]] = (association["RouteTableAssociationId"], table["RouteTableId"])
+                    association_of[association["SubnetId"]] = (
+                        association["RouteTableAssociationId"],
+                        table["RouteTableId"],
+                    )
         for key, want in self.desired["route_tables"].items():
             tags = self._tags(self.names.route_table(key), **{st.TAG_ROUTE_TABLE: key})
             table = tables.pop(key, None)
@@ -506,7 +523,9 @@ class NetworkReconciler:
                 endpoint_id = endpoint["VpcEndpointId"]
                 self._defer(
                     f"delete endpoint {service} ({endpoint_id})",
-                    lambda endpoint_id=endpoint_id: self.ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint_id], aws_retry=True),
+                    lambda endpoint_id=endpoint_id: self.ec2.delete_vpc_endpoints(
+                        VpcEndpointIds=[endpoint_id], aws_retry=True
+                    ),
                 )
         if group_id is None and self.state.endpoint_security_group and not interface:
             stale = self.state.endpoint_security_group["GroupId"]
@@ -529,7 +548,14 @@ class NetworkReconciler:
             return None
         name = self.names.endpoint_security_group
         tags = self._tags(name)
-        ingress = [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": self.p["cidr"], "Description": "HTTPS from the VPC"}]}]
+        ingress = [
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "IpRanges": [{"CidrIp": self.p["cidr"], "Description": "HTTPS from the VPC"}],
+            }
+        ]
         if group is None:
             if not self.changes.add(f"create security group {name} (443 from {self.p['cidr']}, no egress)"):
                 return None
@@ -540,16 +566,27 @@ class NetworkReconciler:
                 TagSpecifications=tag_specifications("security-group", tags),
                 aws_retry=True,
             )["GroupId"]
-            group = {"GroupId": group_id, "IpPermissions": [], "IpPermissionsEgress": [_ALL_EGRESS], "Tags": ansible_dict_to_boto3_tag_list(tags)}
+            group = {
+                "GroupId": group_id,
+                "IpPermissions": [],
+                "IpPermissionsEgress": [_ALL_EGRESS],
+                "Tags": ansible_dict_to_boto3_tag_list(tags),
+            }
         group_id = group["GroupId"]
         self._ensure_ec2_tags(group_id, f"security group {name}", st.tags_of(group), tags)
         have_ingress = _normalise_permissions(group.get("IpPermissions", []))
-        if have_ingress != _normalise_permissions(ingress) and self.changes.add(f"security group {name}: set ingress to 443 from {self.p['cidr']}"):
+        if have_ingress != _normalise_permissions(ingress) and self.changes.add(
+            f"security group {name}: set ingress to 443 from {self.p['cidr']}"
+        ):
             if group.get("IpPermissions"):
-                self.ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=_strip(group["IpPermissions"]), aws_retry=True)
+                self.ec2.revoke_security_group_ingress(
+                    GroupId=group_id, IpPermissions=_strip(group["IpPermissions"]), aws_retry=True
+                )
             self.ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=ingress, aws_retry=True)
         if group.get("IpPermissionsEgress") and self.changes.add(f"security group {name}: remove egress"):
-            self.ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=_strip(group["IpPermissionsEgress"]), aws_retry=True)
+            self.ec2.revoke_security_group_egress(
+                GroupId=group_id, IpPermissions=_strip(group["IpPermissionsEgress"]), aws_retry=True
+            )
         return group_id
 
     def flow_logs(self):
@@ -623,7 +660,12 @@ class NetworkReconciler:
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
+                    "Action": [
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                        "logs:DescribeLogGroups",
+                        "logs:DescribeLogStreams",
+                    ],
                     "Resource": [group_arn, f"{group_arn}:*"],
                 }
             ],
@@ -649,7 +691,9 @@ class NetworkReconciler:
             current_trust = role.get("AssumeRolePolicyDocument")
             if isinstance(current_trust, str):
                 current_trust = json.loads(current_trust)
-            if _canonical(current_trust) != _canonical(trust) and self.changes.add(f"IAM role {name}: update trust policy"):
+            if _canonical(current_trust) != _canonical(trust) and self.changes.add(
+                f"IAM role {name}: update trust policy"
+            ):
                 self.iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust), aws_retry=True)
             to_set, to_unset = tag_changes(st.tags_of(role), tags, self.p["purge_tags"])
             if to_set and self.changes.add(f"tag IAM role {name}: set {', '.join(sorted(to_set))}"):
@@ -660,7 +704,10 @@ class NetworkReconciler:
             f"IAM role {name}: set policy {self.names.flow_log_policy}"
         ):
             self.iam.put_role_policy(
-                RoleName=name, PolicyName=self.names.flow_log_policy, PolicyDocument=json.dumps(permissions), aws_retry=True
+                RoleName=name,
+                PolicyName=self.names.flow_log_policy,
+                PolicyDocument=json.dumps(permissions),
+                aws_retry=True,
             )
         return role["Arn"]
 
@@ -721,7 +768,9 @@ class NetworkReconciler:
                 arn = group["DBSubnetGroupArn"]
                 to_set, to_unset = tag_changes(state.db_subnet_group_tags, tags, self.p["purge_tags"])
                 if to_set and self.changes.add(f"tag DB subnet group {name}"):
-                    self.rds.add_tags_to_resource(ResourceName=arn, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
+                    self.rds.add_tags_to_resource(
+                        ResourceName=arn, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True
+                    )
                 if to_unset and self.changes.add(f"untag DB subnet group {name}"):
                     self.rds.remove_tags_from_resource(ResourceName=arn, TagKeys=to_unset, aws_retry=True)
         elif state.db_subnet_group and self._managed_tags(state.db_subnet_group_tags):
@@ -743,11 +792,15 @@ class NetworkReconciler:
             else:
                 have = {s["SubnetIdentifier"] for s in group["Subnets"]}
                 if have != set(database) and self.changes.add(f"ElastiCache subnet group {name}: set subnets"):
-                    self.elasticache.modify_cache_subnet_group(CacheSubnetGroupName=name, SubnetIds=database, aws_retry=True)
+                    self.elasticache.modify_cache_subnet_group(
+                        CacheSubnetGroupName=name, SubnetIds=database, aws_retry=True
+                    )
                 arn = group["ARN"]
                 to_set, to_unset = tag_changes(state.cache_subnet_group_tags, tags, self.p["purge_tags"])
                 if to_set and self.changes.add(f"tag ElastiCache subnet group {name}"):
-                    self.elasticache.add_tags_to_resource(ResourceName=arn, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
+                    self.elasticache.add_tags_to_resource(
+                        ResourceName=arn, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True
+                    )
                 if to_unset and self.changes.add(f"untag ElastiCache subnet group {name}"):
                     self.elasticache.remove_tags_from_resource(ResourceName=arn, TagKeys=to_unset, aws_retry=True)
         elif state.cache_subnet_group and self._managed_tags(state.cache_subnet_group_tags):
@@ -767,7 +820,12 @@ _ALL_EGRESS = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": ANYWHERE}]}
 
 
 def _route_target(route):
-    return route.get("NatGatewayId") or route.get("GatewayId") or route.get("TransitGatewayId") or route.get("NetworkInterfaceId")
+    return (
+        route.get("NatGatewayId")
+        or route.get("GatewayId")
+        or route.get("TransitGatewayId")
+        or route.get("NetworkInterfaceId")
+    )
 
 
 def _strip(permissions):
@@ -780,7 +838,9 @@ def _normalise_permissions(permissions):
     rules = set()
     for permission in permissions:
         for ip_range in permission.get("IpRanges", []):
-            rules.add((permission.get("IpProtocol"), permission.get("FromPort"), permission.get("ToPort"), ip_range["CidrIp"]))
+            rules.add(
+                (permission.get("IpProtocol"), permission.get("FromPort"), permission.get("ToPort"), ip_range["CidrIp"])
+            )
     return rules
 
 
@@ -798,4 +858,3 @@ def _canonical(document):
         return value
 
     return json.dumps(normal(document), sort_keys=True)
-

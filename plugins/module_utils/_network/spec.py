@@ -18,7 +18,30 @@ TIERS = ("public", "private", "database")
 NAT_MODES = ("none", "single", "one_per_az")
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 # AWS: a VPC's and a subnet's IPv4 block is between /16 and /28.
 MIN_PREFIX, MAX_PREFIX = 16, 28
 DEFAULT_TIER_OFFSETS = {"public": 1, "private": 10, "database": 20}
@@ -81,7 +104,9 @@ def derive_subnets(cidr, azs, tier_offsets=None, prefix_length=24, tiers=TIERS):
                 raise SpecError(
                     f"vpc_subnet_offsets.{tier}: block {block} does not fit: {cidr} holds {count} /{prefix_length} blocks"
                 )
-            subnet = ipaddress.IPv4Network((int(vpc.network_address) + block * 2 ** (32 - prefix_length), prefix_length))
+            subnet = ipaddress.IPv4Network(
+                (int(vpc.network_address) + block * 2 ** (32 - prefix_length), prefix_length)
+            )
             plan.append({"tier": tier, "az": az, "cidr": str(subnet)})
     return plan
 
@@ -142,7 +167,9 @@ def validate(spec, region, protected=False, prefix=""):
             errors.append(f"{where}.az: {az!r} is not one of {var('azs')} ({', '.join(azs) or 'none'})")
         slot = (tier, az)
         if slot in seen_slots:
-            errors.append(f"{where}: a second {tier} subnet in {az} (the first is {var('subnets')}[{seen_slots[slot]}])")
+            errors.append(
+                f"{where}: a second {tier} subnet in {az} (the first is {var('subnets')}[{seen_slots[slot]}])"
+            )
         seen_slots.setdefault(slot, index)
         network = _network(subnet.get("cidr"), f"{where}.cidr", errors)
         if network is None:
@@ -164,15 +191,21 @@ def validate(spec, region, protected=False, prefix=""):
     if nat_mode not in NAT_MODES:
         errors.append(f"{var('nat_mode')}: {nat_mode!r} is not one of {', '.join(NAT_MODES)}")
     elif nat_mode != "none" and not public_azs:
-        errors.append(f"{var('nat_mode')}: {nat_mode} needs public subnets to place NAT gateways in, and there are none")
+        errors.append(
+            f"{var('nat_mode')}: {nat_mode} needs public subnets to place NAT gateways in, and there are none"
+        )
     elif nat_mode == "one_per_az":
-        needing = (tiers_by_az.get("private", set()) | (tiers_by_az.get("database", set()) if spec.get("database_internet_access") else set()))
+        needing = tiers_by_az.get("private", set()) | (
+            tiers_by_az.get("database", set()) if spec.get("database_internet_access") else set()
+        )
         for az in sorted(needing - public_azs):
             errors.append(
                 f"{var('nat_mode')}: one_per_az needs a public subnet in every AZ with private subnets; {az} has none"
             )
     if spec.get("database_internet_access") and nat_mode == "none":
-        errors.append(f"{var('database_internet_access')}: the database tier reaches the internet through NAT, and {var('nat_mode')} is none")
+        errors.append(
+            f"{var('database_internet_access')}: the database tier reaches the internet through NAT, and {var('nat_mode')} is none"
+        )
 
     if spec.get("db_subnet_group", True) or spec.get("cache_subnet_group", True):
         database_azs = tiers_by_az.get("database", set())
@@ -189,7 +222,9 @@ def validate(spec, region, protected=False, prefix=""):
                 f"{var('endpoints')}[{index}]: {endpoint!r} is not a service short name such as ecr.api, logs or sts"
             )
         elif endpoint.startswith("com.amazonaws."):
-            errors.append(f"{var('endpoints')}[{index}]: give the short name ({endpoint.split('.', 3)[-1]}), not {endpoint}")
+            errors.append(
+                f"{var('endpoints')}[{index}]: give the short name ({endpoint.split('.', 3)[-1]}), not {endpoint}"
+            )
     if spec.get("endpoints") and not tiers_by_az.get("private"):
         errors.append(f"{var('endpoints')}: interface endpoints are placed in private subnets, and there are none")
 
@@ -265,6 +300,10 @@ def layout(spec):
         "route_tables": route_tables,
         "endpoints": endpoints,
         "flow_logs": flow_logs,
-        "db_subnet_group": [f"database/{az}" for az in by_tier["database"]] if spec.get("db_subnet_group", True) else None,
-        "cache_subnet_group": [f"database/{az}" for az in by_tier["database"]] if spec.get("cache_subnet_group", True) else None,
+        "db_subnet_group": [f"database/{az}" for az in by_tier["database"]]
+        if spec.get("db_subnet_group", True)
+        else None,
+        "cache_subnet_group": [f"database/{az}" for az in by_tier["database"]]
+        if spec.get("cache_subnet_group", True)
+        else None,
     }

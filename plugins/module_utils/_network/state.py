@@ -121,9 +121,9 @@ def read_vpc_part(ec2, identity, region, state):
         ids = ", ".join(v["VpcId"] for v in vpcs)
         raise LookupError(f"{len(vpcs)} VPCs carry the tags {identity}: {ids}. Delete the extra ones or retag them.")
     state.vpc = vpcs[0] if vpcs else None
-    zones = ec2.describe_availability_zones(
-        Filters=[{"Name": "region-name", "Values": [region]}], aws_retry=True
-    )["AvailabilityZones"]
+    zones = ec2.describe_availability_zones(Filters=[{"Name": "region-name", "Values": [region]}], aws_retry=True)[
+        "AvailabilityZones"
+    ]
     state.azs = {z["ZoneName"]: z.get("ZoneId") for z in zones}
     if not state.vpc:
         return

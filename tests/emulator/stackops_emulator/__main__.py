@@ -1,12 +1,12 @@
 """Command line: ``python -m stackops_emulator {serve,start,stop,status,run,calls,reset}``.
 
-  serve   run in the foreground (what the others start)
-  start   start in the background with a pidfile, wait until healthy; does nothing if already running
-  stop    stop the background emulator named by the pidfile
-  status  say whether it runs, and where
-  run     start on a free port, run a command with STACKOPS_EMULATOR_URL set, stop: ``run -- make itest``
-  calls   print the request log's counts (reads, writes, by operation)
-  reset   empty every backend, the request log and the faults
+serve   run in the foreground (what the others start)
+start   start in the background with a pidfile, wait until healthy; does nothing if already running
+stop    stop the background emulator named by the pidfile
+status  say whether it runs, and where
+run     start on a free port, run a command with STACKOPS_EMULATOR_URL set, stop: ``run -- make itest``
+calls   print the request log's counts (reads, writes, by operation)
+reset   empty every backend, the request log and the faults
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 from . import DEFAULT_PORT
-from .client import Emulator, EmulatorError
+from .client import Emulator
+from .client import EmulatorError
 
 
 def _serve(args):

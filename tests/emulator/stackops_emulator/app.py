@@ -13,15 +13,21 @@ import random
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.moto_server.werkzeug_app import create_backend_app
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from . import CONTROL_PREFIX
 from .behaviours import all_behaviours
-from .protocols import Call, Response, error_response, identify, throttling_code
+from .protocols import Call
+from .protocols import Response
+from .protocols import error_response
+from .protocols import identify
+from .protocols import throttling_code
 
 
 @dataclass
@@ -105,7 +111,9 @@ class EmulatorApp:
         elif route == "faults" and method == "GET":
             payload = self.faults.__dict__
         elif route == "behaviours":
-            payload = [{"name": b.name, "documented_by": b.documented_by, "summary": b.summary} for b in self.behaviours]
+            payload = [
+                {"name": b.name, "documented_by": b.documented_by, "summary": b.summary} for b in self.behaviours
+            ]
         else:
             start_response("404 Not Found", [("Content-Type", "application/json")])
             return [json.dumps({"error": f"no control route {method} {request.path}"}).encode()]
@@ -158,7 +166,7 @@ class EmulatorApp:
 
         def chain(index: int):
             if index == len(self.behaviours):
-                return lambda req: self._forward(req)
+                return self._forward
             behaviour, following = self.behaviours[index], chain(index + 1)
             return lambda req: behaviour(req, following)
 

@@ -11,7 +11,8 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import botocore.session
 
@@ -56,12 +57,12 @@ def is_read(operation: str) -> bool:
     return operation.startswith(READ_PREFIXES)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _session():
     return botocore.session.get_session()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _models_for_signing_name(signing_name: str):
     """Service models whose signing name (or endpoint prefix) is ``signing_name``."""
     session = _session()
@@ -89,7 +90,7 @@ def _uri_regex(request_uri: str):
     return re.compile("^" + pattern + "/?$"), required_query, literal_len
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rest_routes(service_name: str):
     model = _session().get_service_model(service_name)
     routes = []

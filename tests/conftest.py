@@ -1,0 +1,146 @@
+"""Shared fixtures: the emulator (one per test session, reset per test) and a playbook runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "emulator"))
+
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder  # noqa: E402
+
+# `ansible_collections.stackops.platform` resolves to this checkout (through .collections), the
+# collections pip installed (amazon.aws, ...) to site-packages: as ansible-playbook sees them.
+_AnsibleCollectionFinder(paths=[str(ROOT / ".collections")])._install()
+
+from stackops_emulator.client import Emulator  # noqa: E402
+
+OUTPUT = ROOT / "tests" / "output"
+
+
+@pytest.fixture(scope="session")
+def emulator_session():
+    OUTPUT.mkdir(exist_ok=True)
+    emulator = Emulator.spawn(log_path=str(OUTPUT / "emulator.log"))
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def emulator(emulator_session):
+    """A running emulator, emptied for this test: no resources, no calls logged, no faults."""
+    emulator_session.reset()
+    return emulator_session
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    output: dict  # the ansible.posix.json callback's document
+    stderr: str
+    command: list = field(default_factory=list)
+
+    @property
+    def stats(self) -> dict:
+        return self.output.get("stats", {})
+
+    def changed(self, host=None) -> int:
+        hosts = [host] if host else list(self.stats)
+        return sum(self.stats[h]["changed"] for h in hosts)
+
+    def failed(self, host=None) -> int:
+        hosts = [host] if host else list(self.stats)
+        return sum(self.stats[h]["failures"] + self.stats[h]["unreachable"] for h in hosts)
+
+    def results(self, task_name: str, host: str | None = None) -> list:
+        """Results of tasks whose name contains ``task_name`` (one per task and host)."""
+        found = []
+        for play in self.output.get("plays", []):
+            for task in play.get("tasks", []):
+                if task_name in task["task"]["name"]:
+                    for name, result in task["hosts"].items():
+                        if host is None or name == host:
+                            found.append(result)
+        return found
+
+    def result(self, task_name: str, host: str | None = None) -> dict:
+        found = self.results(task_name, host)
+        assert found, f"no task named like {task_name!r} ran; tasks: {self.task_names()}"
+        return found[0]
+
+    def task_names(self) -> list:
+        return [t["task"]["name"] for p in self.output.get("plays", []) for t in p.get("tasks", [])]
+
+    def messages(self) -> str:
+        """Every failure message, joined (for asserting on errors)."""
+        msgs = []
+        for play in self.output.get("plays", []):
+            for task in play.get("tasks", []):
+                for result in task["hosts"].values():
+                    if result.get("failed"):
+                        msgs.append(str(result.get("msg", "")))
+        return "\n".join(msgs) + self.stderr
+
+
+def run_playbook(
+    emulator,
+    playbook,
+    inventory="inventories/local",
+    extra_vars=None,
+    check=False,
+    diff=False,
+    limit=None,
+    env=None,
+    verbosity=0,
+    callback="ansible.posix.json",
+) -> PlaybookRun:
+    """Run ``ansible-playbook`` from the checkout against ``emulator``; returns the parsed JSON output."""
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / playbook), "-i", str(ROOT / inventory)]
+    variables = {"aws_endpoint_url": emulator.url, "aws_access_key": "emulator", "aws_secret_key": "emulator"}
+    variables.update(extra_vars or {})
+    command += ["-e", json.dumps(variables)]
+    if check:
+        command.append("--check")
+    if diff:
+        command.append("--diff")
+    if limit:
+        command += ["--limit", limit]
+    if verbosity:
+        command.append("-" + "v" * verbosity)
+    environment = dict(os.environ)
+    environment.update(emulator.environment())
+    environment.update(
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK=callback,
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+    )
+    environment.update(env or {})
+    completed = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900)
+    if callback != "ansible.posix.json":
+        return PlaybookRun(completed.returncode, {"raw": completed.stdout}, completed.stderr, command)
+    try:
+        output = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(
+            f"ansible-playbook printed no JSON (rc {completed.returncode}):\n{completed.stdout}\n{completed.stderr}"
+        ) from None
+    return PlaybookRun(completed.returncode, output, completed.stderr, command)
+
+
+@pytest.fixture
+def playbook(emulator):
+    """``playbook("site.yml", inventory=..., check=...)`` runs against this test's emulator."""
+
+    def run(path, **kwargs):
+        return run_playbook(emulator, path, **kwargs)
+
+    return run
