@@ -41,7 +41,11 @@ def _serve(args):
         tmp = args.port_file + ".tmp"
         Path(tmp).write_text(str(bound))
         os.replace(tmp, args.port_file)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
     print(f"stackops emulator listening on http://{args.host}:{bound}", flush=True)
     try:
         server.serve_forever()
@@ -57,7 +61,7 @@ def _state(args):
 
 
 def _running(args):
-    pidfile, urlfile, _ = _state(args)
+    pidfile, urlfile, _log = _state(args)
     if not pidfile.exists():
         return None
     try:
@@ -88,7 +92,7 @@ def _start(args):
 
 
 def _stop(args):
-    pidfile, urlfile, _ = _state(args)
+    pidfile, urlfile, _log = _state(args)
     running = _running(args)
     if not running:
         print("emulator is not running")

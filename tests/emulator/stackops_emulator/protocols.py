@@ -78,7 +78,7 @@ def _models_for_signing_name(signing_name: str):
 
 
 def _uri_regex(request_uri: str):
-    path, _, query = request_uri.partition("?")
+    path, _sep, query = request_uri.partition("?")
     pattern = ""
     for part in re.split(r"(\{[^}]+\})", path):
         if part.startswith("{"):
@@ -138,7 +138,7 @@ def identify(method: str, path: str, query_string: str, headers, body: bytes) ->
 
     query_keys = set(parse_qs(query_string, keep_blank_values=True))
     for model in models:
-        for route_method, regex, required, required_headers, _, op_name in _rest_routes(model.service_name):
+        for route_method, regex, required, required_headers, _length, op_name in _rest_routes(model.service_name):
             if (
                 route_method == method
                 and regex.match(path)
