@@ -14,6 +14,7 @@ Secret values are never put into a message: validation says which value is wrong
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 
 # -- security groups ------------------------------------------------------------------------------------------
@@ -140,6 +141,7 @@ LOG_RETENTION_DAYS = (
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _SECRET_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_DESCRIPTION_RE = re.compile(r"[A-Za-z0-9 ._:/()#,@\[\]+=&;{}!$*-]*")
 _SERVICE_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$")
 
 
@@ -341,6 +343,12 @@ def _cidr(value, where, errors, version):
     return network
 
 
+def _description(description, where, errors):
+    """Security group and rule descriptions: at most 255 of a-z A-Z 0-9 space and ._-:/()#,@[]+=&;{}!$* (EC2)."""
+    if description is not None and (len(str(description)) > 255 or not _DESCRIPTION_RE.fullmatch(str(description))):
+        errors.append(f"{where}: at most 255 letters, digits, spaces and ._-:/()#,@[]+=&;{{}}!$* (what EC2 accepts)")
+
+
 def _validate_rule(rule, where, group, group_names, errors):
     if not isinstance(rule, dict):
         errors.append(f"{where}: must be a mapping (ports, protocol, and one of {', '.join(SOURCES)})")
@@ -380,13 +388,7 @@ def _validate_rule(rule, where, group, group_names, errors):
         errors.append(f"{where}.prefix_list_id: {value!r} is not a prefix list id (pl-...)")
     elif kind in ("cidr", "ipv6_cidr") and _cidr(value, f"{where}.{kind}", errors, 4 if kind == "cidr" else 6) is None:
         return None
-    description = rule.get("description")
-    if description is not None and (
-        len(str(description)) > 255 or not re.fullmatch(r"[\w .:/()#,@\[\]+=&;{}!$*-]*", str(description))
-    ):
-        errors.append(
-            f"{where}.description: at most 255 letters, digits, spaces and ._-:/()#,@[]+=&;{{}}!$* (AWS's rule description charset)"
-        )
+    _description(rule.get("description"), f"{where}.description", errors)
     return kind
 
 
@@ -415,9 +417,7 @@ def validate_groups(groups, prefix, errors):
             errors.append(f"{where}.name: {name} is defined twice (first at {where_groups}[{seen[name]}])")
             continue
         seen[name] = index
-        description = group.get("description")
-        if description is not None and (len(str(description)) > 255 or not str(description).isascii()):
-            errors.append(f"{where}.description: at most 255 ASCII characters")
+        _description(group.get("description"), f"{where}.description", errors)
         public = group.get("allow_public") is True
         for direction in ("ingress", "egress"):
             rules = group.get(direction)
@@ -515,8 +515,9 @@ def _kms_reference(value, where, purposes, errors, prefix):
         )
 
 
-def validate_secrets(secrets, secrets_prefix, purposes, prefix, errors):
+def validate_secrets(secrets, secrets_prefix, purposes, prefix, errors, default_key=None):
     where_secrets = f"{prefix}secrets"
+    _kms_reference(default_key, f"{prefix}secrets_kms_key", purposes, errors, prefix)
     if secrets_prefix is not None and (
         not isinstance(secrets_prefix, str) or not _SECRET_NAME_RE.match(secrets_prefix)
     ):
@@ -564,11 +565,6 @@ def validate_secrets(secrets, secrets_prefix, purposes, prefix, errors):
             full = secret_name(secrets_prefix or "", secret)
             if len(full) > 512:
                 errors.append(f"{where}.name: {full} is longer than the 512 characters Secrets Manager allows")
-            if re.search(r"-[A-Za-z0-9]{6}$", full):
-                errors.append(
-                    f"{where}.name: {full} ends with a hyphen and six characters, which Secrets Manager confuses "
-                    "with the random suffix of an ARN"
-                )
             if full in names:
                 errors.append(f"{where}.name: {full} is the name of {where_secrets}[{names[full]}] too")
             names.setdefault(full, index)
@@ -609,7 +605,8 @@ def validate_secrets(secrets, secrets_prefix, purposes, prefix, errors):
                     errors.append(
                         f"{where}.exclude_characters: leaves {len(left)} characters of {charset} to choose from (at least 10 needed)"
                     )
-        _kms_reference(secret.get("kms_key", "secrets"), f"{where}.kms_key", purposes, errors, prefix)
+        if secret.get("kms_key") is not None:
+            _kms_reference(secret["kms_key"], f"{where}.kms_key", purposes, errors, prefix)
         days, arn = secret.get("rotation_days"), secret.get("rotation_lambda_arn")
         if days not in (None, "", 0):
             if (
@@ -690,7 +687,7 @@ def validate_waf(spec, purposes, prefix, errors):
                 f"{var('waf_log_retention_days')}: {retention!r} is not a retention CloudWatch Logs accepts "
                 f"({', '.join(str(d) for d in LOG_RETENTION_DAYS)})"
             )
-        _kms_reference(spec.get("waf_log_kms_key", "logs"), var("waf_log_kms_key"), purposes, errors, prefix)
+        _kms_reference(spec.get("waf_log_kms_key"), var("waf_log_kms_key"), purposes, errors, prefix)
 
 
 def validate(spec, region=None, prefix=""):
@@ -715,7 +712,9 @@ def validate(spec, region=None, prefix=""):
     if spec.get("kms_keys") is not None:
         purposes = validate_keys(spec["kms_keys"], prefix, errors)
     if spec.get("secrets") is not None:
-        validate_secrets(spec["secrets"], spec.get("secrets_prefix"), purposes, prefix, errors)
+        validate_secrets(
+            spec["secrets"], spec.get("secrets_prefix"), purposes, prefix, errors, spec.get("secrets_kms_key")
+        )
     if spec.get("waf"):
         validate_waf(spec, purposes, prefix, errors)
     for key in spec.get("tags") or {}:
@@ -790,6 +789,24 @@ def key_policy(key, account, region, partition="aws"):
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def describe_policy(policy):
+    """One line per statement for diffs: ``AllowLogs: Service logs.us-east-1.amazonaws.com may kms:Decrypt*, ... if {...}``."""
+    if not isinstance(policy, dict):
+        return policy
+    lines = []
+    for statement in policy.get("Statement", []):
+        principal = statement.get("Principal", {})
+        if isinstance(principal, dict):
+            principal = "; ".join(f"{kind} {value}" for kind, value in sorted(principal.items()))
+        actions = statement.get("Action", [])
+        actions = ", ".join(actions) if isinstance(actions, list) else actions
+        line = f"{statement.get('Sid', '-')}: {statement.get('Effect')} {principal} {actions}"
+        if statement.get("Condition"):
+            line += " if " + json.dumps(statement["Condition"], sort_keys=True)
+        lines.append(line)
+    return lines
 
 
 def waf_rules(spec, metric_prefix):

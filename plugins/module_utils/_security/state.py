@@ -27,6 +27,7 @@ from ..platform import tag_filters
 TAG_GROUP = "stackops:security-group"
 TAG_PURPOSE = "stackops:kms-purpose"
 TAG_SECRET = "stackops:secret-key"
+TAG_SOURCE = "stackops:secret-source"
 TAG_SCOPE = "stackops:waf-scope"
 COMPONENT = "security"
 CLOUDFRONT_REGION = "us-east-1"  # CloudFront-scope WAF resources live in us-east-1
@@ -44,7 +45,7 @@ def is_managed(tags, identity):
     return all(tags.get(k) == v for k, v in identity.items())
 
 
-def _paginate(client, operation, key, **params):
+def paginate(client, operation, key, **params):
     paginator = client.get_paginator(operation)
     items = []
     for page in paginator.paginate(**params):
@@ -101,17 +102,15 @@ def find_vpc(ec2, platform, environment):
 
 
 def read_groups(ec2, vpc_id):
-    return _paginate(
-        ec2, "describe_security_groups", "SecurityGroups", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
-    )
+    return paginate(ec2, "describe_security_groups", "SecurityGroups", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
 
 
 def read_groups_by_tags(ec2, identity):
-    return _paginate(ec2, "describe_security_groups", "SecurityGroups", Filters=tag_filters(identity))
+    return paginate(ec2, "describe_security_groups", "SecurityGroups", Filters=tag_filters(identity))
 
 
 def read_group_rules(ec2, group_ids):
-    return _paginate(
+    return paginate(
         ec2,
         "describe_security_group_rules",
         "SecurityGroupRules",
@@ -136,7 +135,7 @@ def read_aliases(kms, base):
     prefix = f"alias/{base}-"
     return {
         a["AliasName"]: a.get("TargetKeyId")
-        for a in _paginate(kms, "list_aliases", "Aliases")
+        for a in paginate(kms, "list_aliases", "Aliases")
         if a["AliasName"].startswith(prefix)
     }
 
@@ -145,7 +144,7 @@ def read_key(kms, key_id, details=True):
     """A key's metadata and tags; with ``details``, its rotation status and key policy too."""
     metadata = kms.describe_key(KeyId=key_id, aws_retry=True)["KeyMetadata"]
     key = {"metadata": metadata, "rotation": None, "policy": None, "tags": {}}
-    key["tags"] = kms_tags(_paginate(kms, "list_resource_tags", "Tags", KeyId=key_id))
+    key["tags"] = kms_tags(paginate(kms, "list_resource_tags", "Tags", KeyId=key_id))
     if not details or metadata.get("KeyState") != "Enabled":
         return key  # a disabled or deleted key answers the next calls with errors: the reconciler stops anyway
     key["rotation"] = kms.get_key_rotation_status(KeyId=key_id, aws_retry=True).get("KeyRotationEnabled")
@@ -158,9 +157,9 @@ def scan_keys(kms, identity):
     """{purpose: [key ids]} of customer keys tagged for the tier: finds a key whose alias is missing (a run
     interrupted between CreateKey and CreateAlias), so that no purpose ever gets a second key."""
     found = {}
-    for entry in _paginate(kms, "list_keys", "Keys"):
+    for entry in paginate(kms, "list_keys", "Keys"):
         tags = _not_found(
-            lambda entry=entry: _paginate(kms, "list_resource_tags", "Tags", KeyId=entry["KeyId"]),
+            lambda entry=entry: paginate(kms, "list_resource_tags", "Tags", KeyId=entry["KeyId"]),
             "AccessDeniedException",
             "NotFoundException",
         )
@@ -182,7 +181,7 @@ def read_secrets(secretsmanager, prefix=None, identity=None):
             {"Key": "tag-key", "Values": list(identity)},
             {"Key": "tag-value", "Values": list(identity.values())},
         ]
-    found = _paginate(secretsmanager, "list_secrets", "SecretList", IncludePlannedDeletion=True, Filters=filters)
+    found = paginate(secretsmanager, "list_secrets", "SecretList", IncludePlannedDeletion=True, Filters=filters)
     if prefix:
         found = [s for s in found if s["Name"].startswith(prefix)]
     if identity:
