@@ -54,6 +54,11 @@ security_group_ids:
   returned: always
   type: dict
   sample: {alb: sg-0a1b2c3d, app: sg-1b2c3d4e, database: sg-2c3d4e5f}
+security_group_rules:
+  description: How many ingress and egress rules each group has (for status reports).
+  returned: always
+  type: dict
+  sample: {alb: {ingress: 2, egress: 1}, database: {ingress: 1, egress: 0}}
 security_kms_keys:
   description: Customer managed keys by purpose, with C(arn), C(id) and C(alias). Keys pending deletion or disabled are left out.
   returned: always

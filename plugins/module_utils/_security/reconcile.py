@@ -41,7 +41,6 @@ from .spec import secret_name
 from .spec import waf_rules
 
 DEFAULT_EGRESS = ("-1", -1, -1, "cidr", "0.0.0.0/0")  # what AWS puts on every new group
-PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 
 
 class ReconcileError(Exception):
@@ -119,27 +118,6 @@ class SecurityReconciler:
 # -- security groups ------------------------------------------------------------------------------------------------------
 
 
-def _permission_rules(permissions, name_of):
-    """{rule key: description} from describe_security_groups' IpPermissions; ``name_of`` maps group ids to names."""
-    rules = {}
-    for permission in permissions:
-        protocol = PROTOCOL_NUMBERS.get(permission["IpProtocol"], permission["IpProtocol"])
-        low, high = permission.get("FromPort", -1), permission.get("ToPort", -1)
-        if protocol == "-1":
-            low, high = -1, -1
-        for item in permission.get("IpRanges", []):
-            rules[(protocol, low, high, "cidr", item["CidrIp"])] = item.get("Description")
-        for item in permission.get("Ipv6Ranges", []):
-            rules[(protocol, low, high, "ipv6_cidr", item["CidrIpv6"])] = item.get("Description")
-        for item in permission.get("PrefixListIds", []):
-            rules[(protocol, low, high, "prefix_list_id", item["PrefixListId"])] = item.get("Description")
-        for item in permission.get("UserIdGroupPairs", []):
-            name = name_of.get(item["GroupId"])
-            source = ("group", name) if name else ("group_id", item["GroupId"])
-            rules[(protocol, low, high, *source)] = item.get("Description")
-    return rules
-
-
 def _ip_permission(key, description, id_of):
     protocol, low, high, kind, source = key
     permission = {"IpProtocol": protocol}
@@ -159,7 +137,7 @@ def _ip_permission(key, description, id_of):
 
 def _rule_matches(rule, key, id_of):
     protocol, low, high, kind, source = key
-    if PROTOCOL_NUMBERS.get(rule["IpProtocol"], rule["IpProtocol"]) != protocol:
+    if st.PROTOCOL_NUMBERS.get(rule["IpProtocol"], rule["IpProtocol"]) != protocol:
         return False
     if protocol != "-1" and (rule.get("FromPort", -1), rule.get("ToPort", -1)) != (low, high):
         return False
@@ -209,8 +187,8 @@ class GroupsPart:
         name_of.update({g["GroupId"]: st.tags_of(g).get(st.TAG_GROUP) for g in self.strays})
         for key, group in self.ours.items():
             self.current[key] = {
-                "ingress": _permission_rules(group.get("IpPermissions", []), name_of),
-                "egress": _permission_rules(group.get("IpPermissionsEgress", []), name_of),
+                "ingress": st.permission_rules(group.get("IpPermissions", []), name_of),
+                "egress": st.permission_rules(group.get("IpPermissionsEgress", []), name_of),
             }
 
     def before(self):

@@ -30,6 +30,7 @@ TAG_SECRET = "stackops:secret-key"
 TAG_SOURCE = "stackops:secret-source"
 TAG_SCOPE = "stackops:waf-scope"
 COMPONENT = "security"
+PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 CLOUDFRONT_REGION = "us-east-1"  # CloudFront-scope WAF resources live in us-east-1
 
 
@@ -116,6 +117,27 @@ def read_group_rules(ec2, group_ids):
         "SecurityGroupRules",
         Filters=[{"Name": "group-id", "Values": sorted(group_ids)}],
     )
+
+
+def permission_rules(permissions, name_of):
+    """{rule key: description} from describe_security_groups' IpPermissions; ``name_of`` maps group ids to names."""
+    rules = {}
+    for permission in permissions:
+        protocol = PROTOCOL_NUMBERS.get(permission["IpProtocol"], permission["IpProtocol"])
+        low, high = permission.get("FromPort", -1), permission.get("ToPort", -1)
+        if protocol == "-1":
+            low, high = -1, -1
+        for item in permission.get("IpRanges", []):
+            rules[(protocol, low, high, "cidr", item["CidrIp"])] = item.get("Description")
+        for item in permission.get("Ipv6Ranges", []):
+            rules[(protocol, low, high, "ipv6_cidr", item["CidrIpv6"])] = item.get("Description")
+        for item in permission.get("PrefixListIds", []):
+            rules[(protocol, low, high, "prefix_list_id", item["PrefixListId"])] = item.get("Description")
+        for item in permission.get("UserIdGroupPairs", []):
+            name = name_of.get(item["GroupId"])
+            source = ("group", name) if name else ("group_id", item["GroupId"])
+            rules[(protocol, low, high, *source)] = item.get("Description")
+    return rules
 
 
 def group_ids(groups, identity):
@@ -300,8 +322,19 @@ def discover(clients, identity, names, vpc_id=None):
     ):
         found = read_web_acl(client, acl_name, scope, details=False)
         arns[scope] = found["summary"]["ARN"] if found and is_managed(found["tags"], identity) else None
+    ids = group_ids(groups, identity)
+    name_of = {group_id: key for key, group_id in ids.items()}
+    rules = {
+        name_of[g["GroupId"]]: {
+            "ingress": len(permission_rules(g.get("IpPermissions", []), name_of)),
+            "egress": len(permission_rules(g.get("IpPermissionsEgress", []), name_of)),
+        }
+        for g in groups
+        if g["GroupId"] in name_of
+    }
     return {
-        "security_group_ids": group_ids(groups, identity),
+        "security_group_ids": ids,
+        "security_group_rules": dict(sorted(rules.items())),
         "security_kms_keys": dict(sorted(keys.items())),
         "security_secrets": dict(sorted(secrets.items())),
         "security_waf_web_acl_arn": arns["REGIONAL"],
