@@ -346,7 +346,7 @@ from ansible_collections.stackops.platform.plugins.module_utils._security.reconc
 from ansible_collections.stackops.platform.plugins.module_utils._security.spec import validate
 from ansible_collections.stackops.platform.plugins.module_utils._security.state import CLOUDFRONT_REGION
 from ansible_collections.stackops.platform.plugins.module_utils.platform import IDENTITY_ARGUMENT_SPEC
-from ansible_collections.stackops.platform.plugins.module_utils.platform import client
+from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
 
 RULE_OPTIONS = dict(
     protocol=dict(type="str", choices=["tcp", "udp", "icmp", "all"]),
@@ -434,9 +434,9 @@ def main():
     if errors:
         module.fail_json(msg="invalid security spec: " + "; ".join(errors), errors=errors)
 
-    clients = {service: client(module, service) for service in ("sts", "ec2", "kms", "secretsmanager", "wafv2", "logs")}
-    clients["wafv2_cloudfront"] = client(module, "wafv2", region=CLOUDFRONT_REGION)
-    clients["logs_cloudfront"] = client(module, "logs", region=CLOUDFRONT_REGION)
+    services = {service: service for service in ("sts", "ec2", "kms", "secretsmanager", "wafv2", "logs")}
+    services.update(wafv2_cloudfront=("wafv2", CLOUDFRONT_REGION), logs_cloudfront=("logs", CLOUDFRONT_REGION))
+    clients = platform_clients(module, services)
     reconciler = SecurityReconciler(module.params, region, clients, module.check_mode)
     try:
         reconciler.converge()

@@ -89,7 +89,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.stackops.platform.plugins.module_utils._security import state as st
 from ansible_collections.stackops.platform.plugins.module_utils._security.spec import Names
-from ansible_collections.stackops.platform.plugins.module_utils.platform import client
+from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
 from ansible_collections.stackops.platform.plugins.module_utils.platform import identity_tags
 
 
@@ -108,8 +108,8 @@ def main():
     identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
     names = Names(params["name"] or f"{params['platform']}-{params['environment']}")
     try:
-        clients = {service: client(module, service) for service in ("ec2", "kms", "secretsmanager", "wafv2")}
-        clients["wafv2_cloudfront"] = client(module, "wafv2", region=st.CLOUDFRONT_REGION)
+        services = {service: service for service in ("ec2", "kms", "secretsmanager", "wafv2")}
+        clients = platform_clients(module, {**services, "wafv2_cloudfront": ("wafv2", st.CLOUDFRONT_REGION)})
         found = st.discover(clients, identity, names, vpc_id=params["vpc_id"])
     except LookupError as error:
         module.fail_json(msg=str(error))
