@@ -32,7 +32,7 @@ description:
     C(stackops:component=security). The spec is validated before any API call; errors name the option.
   - Check mode makes no write call and lists what would change, also when the network does not exist yet.
 author:
-  - stackops platform engineers
+  - stackops platform engineers (@stackops)
 options:
   name:
     description: Base name of every resource, conventionally C(<platform>-<environment>).
@@ -361,7 +361,7 @@ RULE_OPTIONS = dict(
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         name=dict(type="str", required=True),
         vpc_id=dict(type="str"),
         groups=dict(
@@ -379,6 +379,7 @@ def argument_spec():
         kms_keys=dict(
             type="list",
             elements="dict",
+            no_log=False,
             options=dict(
                 purpose=dict(type="str", required=True),
                 description=dict(type="str"),
@@ -387,7 +388,7 @@ def argument_spec():
                 rotation=dict(type="bool", default=True),
             ),
         ),
-        secrets_prefix=dict(type="str"),
+        secrets_prefix=dict(type="str", no_log=False),
         secrets_kms_key=dict(type="str", no_log=False),
         secrets=dict(
             type="list",
@@ -409,7 +410,7 @@ def argument_spec():
             ),
         ),
         purge_secrets=dict(type="bool", default=False),
-        secrets_recovery_window_days=dict(type="int", default=30),
+        secrets_recovery_window_days=dict(type="int", default=30, no_log=False),
         waf=dict(type="bool", default=False),
         waf_managed_rule_groups=dict(type="list", elements="str"),
         waf_rate_limit=dict(type="int", default=2000),
@@ -423,6 +424,9 @@ def argument_spec():
         waf_cloudfront=dict(type="bool", default=False),
         **IDENTITY_ARGUMENT_SPEC,
     )
+    # amazon.aws.tags documents no default for tags: without them, a resource's user tags are left alone.
+    spec["tags"] = dict(type="dict", aliases=["resource_tags"])
+    return spec
 
 
 def main():

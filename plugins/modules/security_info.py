@@ -16,7 +16,7 @@ description:
     by name in the region (C(REGIONAL)) and in us-east-1 (C(CLOUDFRONT)), checked against their tags.
   - Makes read calls only and never reads a secret's value. Tier playbooks run alone and runbooks use it.
 author:
-  - stackops platform engineers
+  - stackops platform engineers (@stackops)
 options:
   name:
     description: Base name of the tier's resources. Defaults to C(<platform>-<environment>).

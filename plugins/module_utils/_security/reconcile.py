@@ -55,6 +55,8 @@ class SecurityReconciler:
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
         self.names = Names(params["name"])
         self.partition = partition_for(region)
+        # amazon.aws: without tags, a resource's tags are left alone (identity tags are still set).
+        self.purge_tags = params["purge_tags"] and params.get("tags") is not None
         self.changes = Changes(check_mode)
         self.warnings = []
         self.state = st.SecurityState()
@@ -238,7 +240,7 @@ class GroupsPart:
             tags = self.o.tags(name, **{st.TAG_GROUP: key})
             if key in self.ours:
                 group = self.ours[key]
-                to_set, to_unset = tag_changes(st.tags_of(group), tags, self.o.p["purge_tags"])
+                to_set, to_unset = tag_changes(st.tags_of(group), tags, self.o.purge_tags)
                 if to_set and self.o.changes.add(f"tag security group {key}: set {', '.join(sorted(to_set))}"):
                     self.ec2.create_tags(
                         Resources=[group["GroupId"]], Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True
@@ -507,7 +509,7 @@ class KeysPart:
                     f"update the description of {alias}"
                 ):
                     self.kms.update_key_description(KeyId=key_id, Description=description, aws_retry=True)
-                to_set, to_unset = tag_changes(key["tags"], tags, self.o.p["purge_tags"])
+                to_set, to_unset = tag_changes(key["tags"], tags, self.o.purge_tags)
                 if to_set and self.o.changes.add(f"tag {alias}: set {', '.join(sorted(to_set))}"):
                     self.kms.tag_resource(
                         KeyId=key_id, Tags=[{"TagKey": k, "TagValue": v} for k, v in to_set.items()], aws_retry=True
@@ -531,7 +533,7 @@ def generate_value(secret):
         for c in CHARSETS[secret.get("charset") or "alphanumeric"]
         if c not in (secret.get("exclude_characters") or "")
     )
-    value = "".join(random_source.choice(alphabet) for _ in range(secret.get("length") or 32))
+    value = "".join(random_source.choice(alphabet) for _index in range(secret.get("length") or 32))
     if secret.get("username"):
         return json.dumps({"username": secret["username"], "password": value})
     return value
@@ -709,7 +711,7 @@ class SecretsPart:
                         ClientRequestToken=client_token(),
                         aws_retry=True,
                     )
-            to_set, to_unset = tag_changes(st.tags_of(current), tags, self.o.p["purge_tags"])
+            to_set, to_unset = tag_changes(st.tags_of(current), tags, self.o.purge_tags)
             if to_set and self.o.changes.add(f"tag secret {name}: set {', '.join(sorted(to_set))}"):
                 self.sm.tag_resource(SecretId=name, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
             if to_unset and self.o.changes.add(f"tag secret {name}: remove {', '.join(sorted(to_unset))}"):
@@ -923,7 +925,7 @@ class WafPart:
                 LockToken=current["lock_token"],
                 aws_retry=True,
             )
-        to_set, to_unset = tag_changes(current["tags"], tags, p["purge_tags"])
+        to_set, to_unset = tag_changes(current["tags"], tags, self.o.purge_tags)
         if to_set and self.o.changes.add(f"tag WAF web ACL {acl}: set {', '.join(sorted(to_set))}"):
             wafv2.tag_resource(ResourceARN=arn, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
         if to_unset and self.o.changes.add(f"tag WAF web ACL {acl}: remove {', '.join(sorted(to_unset))}"):
@@ -962,7 +964,7 @@ class WafPart:
                 and self.o.changes.add(f"encrypt {log_group} with {kms_arn}")
             ):
                 logs.associate_kms_key(logGroupName=log_group, kmsKeyId=kms_arn, aws_retry=True)
-            to_set, to_unset = tag_changes(group["tags"], tags, p["purge_tags"])
+            to_set, to_unset = tag_changes(group["tags"], tags, self.o.purge_tags)
             group_arn = group["group"]["arn"].removesuffix(":*")
             if to_set and self.o.changes.add(f"tag log group {log_group}: set {', '.join(sorted(to_set))}"):
                 logs.tag_resource(resourceArn=group_arn, tags=to_set, aws_retry=True)
