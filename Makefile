@@ -45,12 +45,12 @@ demo: emulator  ## set up, start the emulator, converge site.yml on inventories/
 status: $(STAMP)  ## show what exists in $(INVENTORY) (read calls only)
 	@$(BIN)/ansible-playbook playbooks/status.yml -i $(INVENTORY)
 
-test: lint unit integration molecule  ## everything CI runs: lint, unit, integration, molecule
+test: lint sanity unit integration molecule  ## everything CI runs: lint, sanity, unit, integration, molecule
 	@echo "make test: all passed"
 
 lint: $(STAMP)  ## ansible-lint (production profile), ruff, yamllint
-	$(BIN)/ruff check plugins tests benchmarks
-	$(BIN)/ruff format --check plugins tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --offline --profile production
 
@@ -63,7 +63,7 @@ integration: $(STAMP)  ## pytest: converge playbooks against emulators the tests
 molecule: $(STAMP)  ## molecule scenarios against an emulator started for them
 	$(EMULATOR) run -- bash -c 'cd $(CURDIR) && PATH=$(CURDIR)/$(BIN):$$PATH molecule test --all'
 
-sanity: $(STAMP)  ## ansible-test sanity (needs the offline pip bootstrap, see docs/development.md)
+sanity: $(STAMP)  ## ansible-test sanity (offline: see tests/sanity.sh)
 	tests/sanity.sh
 
 bench: $(STAMP)  ## benchmarks: our converge vs an amazon.aws-only playbook, on the emulator

@@ -124,7 +124,9 @@ def run_playbook(
         ANSIBLE_FORCE_COLOR="0",
     )
     environment.update(env or {})
-    completed = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900)
+    completed = subprocess.run(
+        command, check=False, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900
+    )
     if callback != "ansible.posix.json":
         return PlaybookRun(completed.returncode, {"raw": completed.stdout}, completed.stderr, command)
     try:

@@ -19,6 +19,25 @@ options:
     required: true
 """
 
+    # Tags: like amazon.aws.tags, except that the identity tags are always set, so tags default to {}.
+    TAGS = r"""
+options:
+  tags:
+    description:
+      - Tags for every resource the module manages, besides the identity tags (C(stackops:platform),
+        C(stackops:environment), C(stackops:component)) and C(Name), which it always sets.
+      - Keys starting with C(aws:) or C(stackops:) are refused.
+    type: dict
+    default: {}
+    aliases: ['resource_tags']
+  purge_tags:
+    description:
+      - Remove tags that are not in O(tags). Tags other systems add (C(aws:*), C(kubernetes.io/cluster/*),
+        C(karpenter.sh/*)) are never removed.
+    type: bool
+    default: true
+"""
+
     # Bounded waits.
     WAIT = r"""
 options:

@@ -22,7 +22,7 @@ description:
   - Creates that AWS makes idempotent with a client token (NAT gateways, route tables, endpoints, flow
     logs) send one, so a retry after a lost response cannot create a second resource.
 author:
-  - stackops platform engineers
+  - stackops platform engineers (@stackops)
 options:
   name:
     description:
@@ -125,7 +125,7 @@ extends_documentation_fragment:
   - stackops.platform.platform.wait
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.tags
+  - stackops.platform.platform.tags
   - amazon.aws.boto3
 """
 
@@ -157,25 +157,71 @@ network:
   returned: always
   type: dict
   contains:
-    name: {description: Base name., type: str, sample: moneytrack-prod}
-    region: {description: Region., type: str, sample: us-east-1}
-    vpc_id: {description: VPC id., type: str, sample: vpc-0a1b2c3d}
-    cidr: {description: VPC CIDR., type: str, sample: 10.2.0.0/16}
-    azs: {description: AZs that have subnets., type: list, elements: str}
-    az_ids: {description: AZ name to zone id., type: dict, sample: {us-east-1a: use1-az1}}
+    name:
+      description: Base name.
+      type: str
+      sample: moneytrack-prod
+    region:
+      description: Region.
+      type: str
+      sample: us-east-1
+    vpc_id:
+      description: VPC id.
+      type: str
+      sample: vpc-0a1b2c3d
+    cidr:
+      description: VPC CIDR.
+      type: str
+      sample: 10.2.0.0/16
+    azs:
+      description: AZs that have subnets.
+      type: list
+      elements: str
+      sample: [us-east-1a, us-east-1b, us-east-1c]
+    az_ids:
+      description: AZ name to zone id.
+      type: dict
+      sample: {us-east-1a: use1-az1}
     subnets:
       description: Subnets by tier, then AZ, with id and cidr.
       type: dict
       sample: {private: {us-east-1a: {id: subnet-0a1b, cidr: 10.2.10.0/24}}}
-    subnet_ids: {description: Subnet ids by tier., type: dict, sample: {database: [subnet-1, subnet-2]}}
-    internet_gateway_id: {description: Internet gateway id., type: str}
-    nat_gateways: {description: NAT gateways by AZ (id, public_ip, state)., type: dict}
-    route_tables: {description: Route table ids; C(public) is one id, C(private) and C(database) map AZ to id., type: dict}
-    endpoints: {description: VPC endpoint ids by service short name., type: dict, sample: {s3: vpce-0a1b}}
-    endpoint_security_group_id: {description: Security group of the interface endpoints., type: str}
-    flow_log: {description: The flow log (id, log_group, role_arn, traffic_type)., type: dict}
-    db_subnet_group: {description: Name of the RDS DB subnet group., type: str}
-    cache_subnet_group: {description: Name of the ElastiCache subnet group., type: str}
+    subnet_ids:
+      description: Subnet ids by tier.
+      type: dict
+      sample: {database: [subnet-1, subnet-2]}
+    internet_gateway_id:
+      description: Internet gateway id.
+      type: str
+      sample: igw-0a1b
+    nat_gateways:
+      description: NAT gateways by AZ, each with its id, public IP and state.
+      type: dict
+      sample: {us-east-1a: {id: nat-0a1b, public_ip: 203.0.113.10, state: available}}
+    route_tables:
+      description: Route table ids. C(public) is one id; C(private) and C(database) map each AZ to an id.
+      type: dict
+      sample: {public: rtb-1, private: {us-east-1a: rtb-2}}
+    endpoints:
+      description: VPC endpoint ids by service short name.
+      type: dict
+      sample: {s3: vpce-0a1b}
+    endpoint_security_group_id:
+      description: Security group of the interface endpoints.
+      type: str
+      sample: sg-0a1b
+    flow_log:
+      description: The flow log, with its id, log group, role ARN and traffic type.
+      type: dict
+      sample: {id: fl-0a1b, log_group: /aws/vpc/moneytrack-prod/flow-logs, role_arn: "arn:aws:iam::123456789012:role/x", traffic_type: ALL}
+    db_subnet_group:
+      description: Name of the RDS DB subnet group.
+      type: str
+      sample: moneytrack-prod
+    cache_subnet_group:
+      description: Name of the ElastiCache subnet group.
+      type: str
+      sample: moneytrack-prod
 changes:
   description: What changed (in check mode, what would change), in order.
   returned: always
@@ -225,7 +271,7 @@ def main():
         flow_logs_traffic_type=dict(type="str", default="ALL", choices=["ALL", "ACCEPT", "REJECT"]),
         flow_logs_retention_days=dict(type="int", default=90),
         flow_logs_max_aggregation_interval=dict(type="int", default=600, choices=[60, 600]),
-        flow_logs_kms_key_arn=dict(type="str"),
+        flow_logs_kms_key_arn=dict(type="str", no_log=False),
         db_subnet_group=dict(type="bool", default=True),
         cache_subnet_group=dict(type="bool", default=True),
         purge_subnets=dict(type="bool", default=False),

@@ -13,7 +13,7 @@ description:
   - Makes read calls only. Tier playbooks and runbooks use it so they never need the network converged
     in the same run.
 author:
-  - stackops platform engineers
+  - stackops platform engineers (@stackops)
 options:
   name:
     description: Base name of the network's resources. Defaults to C(<platform>-<environment>).

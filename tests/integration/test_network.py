@@ -35,9 +35,7 @@ def test_converge_builds_seed_001_layout(emulator, converged):
     vpc = found["vpcs"][0]
     assert vpc["CidrBlock"] == "10.2.0.0/16"
     cidrs = {(s["AvailabilityZone"], s["CidrBlock"]) for s in found["subnets"]}
-    expected = {
-        (f"us-east-1{az}", f"10.2.{base + i}.0/24") for base in (1, 10, 20) for i, az in enumerate("abc")
-    }
+    expected = {(f"us-east-1{az}", f"10.2.{base + i}.0/24") for base in (1, 10, 20) for i, az in enumerate("abc")}
     assert cidrs == expected
     assert len(found["nats"]) == 3
     assert {n["SubnetId"] for n in found["nats"]} == {

@@ -216,7 +216,7 @@ def summarize(state, identity, names):
         key = tags_of(table).get(TAG_ROUTE_TABLE)
         if not key or not is_managed(table, identity):
             continue
-        tier, _, az = key.partition("-")
+        tier, _sep, az = key.partition("-")
         if az:
             route_tables.setdefault(tier, {})[az] = table["RouteTableId"]
         else:

@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,7 +42,15 @@ def _serve(args):
         tmp = args.port_file + ".tmp"
         Path(tmp).write_text(str(bound))
         os.replace(tmp, args.port_file)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+    def _stop(signum, frame):
+        # Keep-alive request threads would hold a graceful shutdown open; nothing here needs flushing.
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, _stop)
+    threading.Thread(target=_warm_up, args=(server.server_address[1],), daemon=True).start()
+    if args.parent_pid:
+        threading.Thread(target=_exit_with_parent, args=(args.parent_pid, server), daemon=True).start()
     print(f"stackops emulator listening on http://{args.host}:{bound}", flush=True)
     try:
         server.serve_forever()
@@ -51,13 +60,38 @@ def _serve(args):
         server.server_close()
 
 
+def _warm_up(port):
+    """Pay moto's and botocore's first-use costs (EC2 is the slowest) before the first real request."""
+    from .protocols import _models_for_signing_name
+
+    for service in ("ec2", "sts", "iam"):
+        _models_for_signing_name(service)
+    try:
+        from moto.backends import get_backend
+
+        get_backend("ec2")["123456789012"]["us-east-1"]
+    except Exception:  # a warm-up must never take the server down
+        pass
+
+
+def _exit_with_parent(pid, server):
+    """Shut the server down when the process that spawned it is gone (a killed test run leaves nothing)."""
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            server.shutdown()
+            return
+
+
 def _state(args):
     state = Path(args.state_dir)
     return state / "emulator.pid", state / "emulator.url", state / "emulator.log"
 
 
 def _running(args):
-    pidfile, urlfile, _ = _state(args)
+    pidfile, urlfile, _log = _state(args)
     if not pidfile.exists():
         return None
     try:
@@ -80,7 +114,7 @@ def _start(args):
             os.kill(pid, signal.SIGTERM)
     pidfile, urlfile, logfile = _state(args)
     pidfile.parent.mkdir(parents=True, exist_ok=True)
-    emulator = Emulator.spawn(port=args.port, host=args.host, log_path=str(logfile))
+    emulator = Emulator.spawn(port=args.port, host=args.host, log_path=str(logfile), detached=True)
     pidfile.write_text(str(emulator.process.pid))
     urlfile.write_text(emulator.url)
     print(f"emulator running at {emulator.url} (pid {emulator.process.pid}, log {logfile})")
@@ -88,7 +122,7 @@ def _start(args):
 
 
 def _stop(args):
-    pidfile, urlfile, _ = _state(args)
+    pidfile, urlfile, _log = _state(args)
     running = _running(args)
     if not running:
         print("emulator is not running")
@@ -164,6 +198,7 @@ def main(argv=None):
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port-file", default=None)
+    serve.add_argument("--parent-pid", type=int, default=None, help="exit when this process is gone")
     start = sub.add_parser("start")
     start.add_argument("--port", type=int, default=int(os.environ.get("STACKOPS_EMULATOR_PORT", DEFAULT_PORT)))
     sub.add_parser("stop")

@@ -29,8 +29,17 @@ class Emulator:
     # -- lifecycle -------------------------------------------------------------------------------------------
 
     @classmethod
-    def spawn(cls, port: int = 0, host: str = "127.0.0.1", log_path: str | None = None, timeout: float = 30.0):
-        """Start an emulator in a child process on ``port`` (0: any free port) and wait until it answers."""
+    def spawn(
+        cls,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        log_path: str | None = None,
+        timeout: float = 30.0,
+        detached: bool = False,
+    ):
+        """Start an emulator in a child process on ``port`` (0: any free port) and wait until it answers.
+
+        Unless ``detached``, the emulator exits by itself when this process ends, however it ends."""
         port_file = tempfile.NamedTemporaryFile(prefix="stackops-emulator-", suffix=".port", delete=False)
         port_file.close()
         os.unlink(port_file.name)
@@ -38,6 +47,8 @@ class Emulator:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL
         command = [sys.executable, "-m", "stackops_emulator", "serve", "--host", host, "--port", str(port)]
+        if not detached:
+            command += ["--parent-pid", str(os.getpid())]
         process = subprocess.Popen(
             command + ["--port-file", port_file.name],
             env=env,

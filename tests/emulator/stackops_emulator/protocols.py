@@ -62,23 +62,46 @@ def _session():
     return botocore.session.get_session()
 
 
+# Signing names that differ from the botocore service name (the common case is that they are equal).
+_SIGNING_ALIASES = {
+    "elasticloadbalancing": ("elbv2", "elb"),
+    "monitoring": ("cloudwatch",),
+    "es": ("opensearch", "es"),
+    "email": ("ses", "sesv2"),
+    "states": ("stepfunctions",),
+    "execute-api": ("apigateway",),
+    "aoss": ("opensearchserverless",),
+    "cognito-idp": ("cognito-idp",),
+    "application-autoscaling": ("application-autoscaling",),
+}
+
+
 @functools.cache
 def _models_for_signing_name(signing_name: str):
-    """Service models whose signing name (or endpoint prefix) is ``signing_name``."""
+    """Service models whose signing name (or endpoint prefix) is ``signing_name``.
+
+    Loading a model costs milliseconds and botocore has hundreds, so the likely names are tried first and
+    the full scan happens only for a signing name nobody expected."""
     session = _session()
+    available = set(session.get_available_services())
+    candidates = [n for n in (signing_name, *_SIGNING_ALIASES.get(signing_name, ())) if n in available]
     found = []
-    for name in session.get_available_services():
+    for name in dict.fromkeys(candidates):
         model = session.get_service_model(name)
-        meta = model.metadata
-        if signing_name in (meta.get("signingName"), meta.get("endpointPrefix")):
+        if signing_name in (model.metadata.get("signingName"), model.metadata.get("endpointPrefix")):
             found.append(model)
-    # Prefer the model whose own name matches (e.g. "elbv2" loses to nothing, "es" beats "opensearch").
+    if not found:
+        for name in sorted(available):
+            model = session.get_service_model(name)
+            if signing_name in (model.metadata.get("signingName"), model.metadata.get("endpointPrefix")):
+                found.append(model)
+    # The model named like the signing name first (e.g. "es" before "opensearch").
     found.sort(key=lambda m: (m.service_name != signing_name, m.service_name))
     return tuple(found)
 
 
 def _uri_regex(request_uri: str):
-    path, _, query = request_uri.partition("?")
+    path, _sep, query = request_uri.partition("?")
     pattern = ""
     for part in re.split(r"(\{[^}]+\})", path):
         if part.startswith("{"):
@@ -138,7 +161,7 @@ def identify(method: str, path: str, query_string: str, headers, body: bytes) ->
 
     query_keys = set(parse_qs(query_string, keep_blank_values=True))
     for model in models:
-        for route_method, regex, required, required_headers, _, op_name in _rest_routes(model.service_name):
+        for route_method, regex, required, required_headers, _length, op_name in _rest_routes(model.service_name):
             if (
                 route_method == method
                 and regex.match(path)
