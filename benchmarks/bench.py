@@ -50,9 +50,12 @@ class Scenario:
     baseline: str
     inventory: str
     limit: str
+    prepare: tuple = ()  # playbooks converged (untimed) after each reset, e.g. the network a later tier needs
 
 
-# A later tier adds one line (and its benchmarks/baseline_<tier>.yml).
+# A later tier adds one line (and its benchmarks/baseline_<tier>.yml), e.g.
+#   Scenario("security", "playbooks/security.yml", "benchmarks/baseline_security.yml", "inventories/prod",
+#            "prod-use1", prepare=("playbooks/network.yml",)),
 SCENARIOS = [
     Scenario("network", "playbooks/network.yml", "benchmarks/baseline_network.yml", "inventories/prod", "prod-use1"),
 ]
@@ -123,6 +126,13 @@ def run_once(emulator: Emulator, scenario: Scenario, playbook: str) -> Run:
     )
 
 
+def empty(emulator: Emulator, scenario: Scenario):
+    """Reset the emulator to an empty account, then converge what the scenario builds on (untimed)."""
+    emulator.reset()
+    for playbook in scenario.prepare:
+        run_once(emulator, scenario, playbook)
+
+
 def resources(emulator: Emulator, regions: list) -> dict:
     """What a converge left in the account, counted by reading it back (to show both sides built the same)."""
     found = {}
@@ -179,6 +189,7 @@ def summarize(name: str, runs: dict[str, list[Run]]) -> dict:
         first = side_runs[0]
         figures[side] = {
             "median_s": round(statistics.median(r.seconds for r in side_runs), 2),
+            "min_s": min(r.seconds for r in side_runs),
             "runs_s": [r.seconds for r in side_runs],
             "reads": first.reads,
             "writes": first.writes,
@@ -209,7 +220,7 @@ def measure_first(emulators: dict, scenario: Scenario, repeat: int) -> dict:
     for index in range(repeat):
         # Alternate which side goes first so that drifting load elsewhere hits both alike.
         for side in SIDES if index % 2 == 0 else reversed(SIDES):
-            emulators[side].reset()
+            empty(emulators[side], scenario)
             run = run_once(emulators[side], scenario, getattr(scenario, side))
             runs[side].append(run)
             progress(f"{scenario.name} first run {index + 1}/{repeat} {side}: {run.seconds:.2f} s")
@@ -219,7 +230,7 @@ def measure_first(emulators: dict, scenario: Scenario, repeat: int) -> dict:
 def measure_noop(emulators: dict, scenario: Scenario, repeat: int) -> tuple[dict, dict]:
     found = {}
     for side in SIDES:
-        emulators[side].reset()
+        empty(emulators[side], scenario)
         converge = run_once(emulators[side], scenario, getattr(scenario, side))
         progress(f"{scenario.name} converge (untimed) {side}: {converge.seconds:.2f} s")
         found[side] = resources(emulators[side], converge.regions)
@@ -235,16 +246,16 @@ def measure_noop(emulators: dict, scenario: Scenario, repeat: int) -> tuple[dict
 def warm_up(emulators: dict, scenario: Scenario):
     """Fail fast on a playbook that does not parse, and take the cold start out of the timings.
 
-    A fresh emulator answers its first calls to each service slowly (moto loads that service's code: ~5 s
-    for the network's services) and a first ``ansible-playbook`` compiles the collection's Python. One
+    A fresh emulator answers its first calls to each service slowly (moto loads that service's code; about
+    1 s for the network's services) and a first ``ansible-playbook`` compiles the collection's Python. One
     untimed converge of our playbook on each emulator pays for both; ``reset`` keeps moto's code loaded.
     """
-    for playbook in (scenario.ours, scenario.baseline):
+    for playbook in (*scenario.prepare, scenario.ours, scenario.baseline):
         _, completed = ansible_playbook(emulators["ours"], scenario, playbook, ["--syntax-check"])
         if completed.returncode != 0:
             sys.exit(f"bench: {playbook} does not parse:\n{completed.stdout}\n{completed.stderr}")
     for side in SIDES:
-        emulators[side].reset()
+        empty(emulators[side], scenario)
         run = run_once(emulators[side], scenario, scenario.ours)
         progress(f"{scenario.name} warm-up ({side}'s emulator, untimed): {run.seconds:.2f} s")
         emulators[side].reset()
