@@ -107,7 +107,7 @@ def run_once(emulator: Emulator, scenario: Scenario, playbook: str) -> Run:
         stats = json.loads(completed.stdout)["stats"]
     except (json.JSONDecodeError, KeyError):
         stats = None
-    failed = stats is None or any(s["failures"] or s["unreachable"] for s in stats.values())
+    failed = not stats or any(s["failures"] or s["unreachable"] for s in stats.values())  # no stats: no host ran
     if completed.returncode != 0 or failed:
         sys.exit(
             f"bench: {playbook} -i {scenario.inventory} --limit {scenario.limit} failed "
