@@ -67,7 +67,7 @@ sanity: $(STAMP)  ## ansible-test sanity (offline: see tests/sanity.sh)
 	tests/sanity.sh
 
 bench: $(STAMP)  ## benchmarks: our converge vs an amazon.aws-only playbook, on the emulator
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 build: $(STAMP)  ## build the collection tarball
 	$(BIN)/ansible-galaxy collection build --force
