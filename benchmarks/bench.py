@@ -96,7 +96,7 @@ def ansible_playbook(emulator: Emulator, scenario: Scenario, playbook: str, extr
         ANSIBLE_NOCOLOR="1",
     )
     started = time.monotonic()
-    completed = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=1800)
+    completed = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=1800, check=False)
     return time.monotonic() - started, completed
 
 
@@ -251,7 +251,7 @@ def warm_up(emulators: dict, scenario: Scenario):
     untimed converge of our playbook on each emulator pays for both; ``reset`` keeps moto's code loaded.
     """
     for playbook in (*scenario.prepare, scenario.ours, scenario.baseline):
-        _, completed = ansible_playbook(emulators["ours"], scenario, playbook, ["--syntax-check"])
+        completed = ansible_playbook(emulators["ours"], scenario, playbook, ["--syntax-check"])[1]
         if completed.returncode != 0:
             sys.exit(f"bench: {playbook} does not parse:\n{completed.stdout}\n{completed.stderr}")
     for side in SIDES:
@@ -281,7 +281,7 @@ def versions() -> dict:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="timed runs per side (default 3)")
     parser.add_argument("--only", choices=["first", "noop"], help="measure only the first run or the no-op run")
     parser.add_argument(

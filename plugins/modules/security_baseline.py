@@ -227,7 +227,9 @@ options:
     type: bool
     default: false
   waf_managed_rule_groups:
-    description: AWS managed rule groups, in priority order. Default C(AWSManagedRulesCommonRuleSet), C(AWSManagedRulesKnownBadInputsRuleSet), C(AWSManagedRulesSQLiRuleSet).
+    description:
+      - AWS managed rule groups, in priority order.
+      - Default C(AWSManagedRulesCommonRuleSet), C(AWSManagedRulesKnownBadInputsRuleSet), C(AWSManagedRulesSQLiRuleSet).
     type: list
     elements: str
   waf_rate_limit:

@@ -144,7 +144,7 @@ def test_groups_are_least_privilege(emulator, converged):
         "ingress": {("tcp 22-22", "203.0.113.0/24")},
         "egress": {("tcp 22-22", "app")},
     }
-    public = {name for name, g in found.items() for _, source in g["ingress"] if source in ("0.0.0.0/0", "::/0")}
+    public = {name for name, g in found.items() for rule in g["ingress"] if rule[1] in ("0.0.0.0/0", "::/0")}
     assert public == {"alb"}
     tags = {t["Key"]: t["Value"] for t in found["database"]["raw"]["Tags"]}
     assert tags["Name"] == "demo-local-database" and tags["owner"] == "platform-team"

@@ -184,7 +184,7 @@ def test_default_plan_is_least_privilege():
     groups = {g["name"]: g for g in sp.derive_groups(app_port=8000)}
     assert set(groups) == {"alb", "app", "database", "cache", "search"}
     public = [(n, r) for n, g in groups.items() for r in g["ingress"] if r.get("cidr") == "0.0.0.0/0"]
-    assert sorted(r["ports"] for n, r in public) == [80, 443] and {n for n, _ in public} == {"alb"}
+    assert sorted(r["ports"] for n, r in public) == [80, 443] and {n for n, r in public} == {"alb"}
     assert groups["app"]["ingress"] == [{"ports": 8000, "group": "alb", "description": "From the load balancer"}]
     assert [(r["ports"], r["group"]) for r in groups["database"]["ingress"]] == [(5432, "app")]
     assert [(r["ports"], r["group"]) for r in groups["cache"]["ingress"]] == [(6379, "app")]

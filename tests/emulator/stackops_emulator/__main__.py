@@ -27,6 +27,9 @@ from .client import EmulatorError
 
 
 def _serve(args):
+    # AWS managed IAM policies (AmazonEKSClusterPolicy, AmazonRDSEnhancedMonitoringRole, ...) exist in
+    # every AWS account; moto loads them only when asked. Read by moto at import time.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     # Imported here so that `stop` and `status` do not pay for moto's import.
     import logging
 
