@@ -569,6 +569,85 @@ def test_nat_mode_changes_converge_and_delete_what_is_no_longer_wanted(emulator,
     assert not left & allocations, "Elastic IPs of deleted NAT gateways were not released"
 
 
+# -- teardown ---------------------------------------------------------------------------------------------------------
+
+
+def leftovers(emulator, host):
+    """Whatever still carries the network's tags or names, by type (empty when the teardown was complete)."""
+    ec2 = emulator.boto3_client("ec2", host.region)
+    identity = [{"Name": f"tag:{k}", "Values": [v]} for k, v in _identity(host).items()]
+    found = {
+        "vpcs": ec2.describe_vpcs(Filters=identity)["Vpcs"],
+        "subnets": ec2.describe_subnets(Filters=identity)["Subnets"],
+        "igws": ec2.describe_internet_gateways(Filters=identity)["InternetGateways"],
+        "nats": [n for n in ec2.describe_nat_gateways(Filters=identity)["NatGateways"] if n["State"] != "deleted"],
+        "eips": ec2.describe_addresses(Filters=identity)["Addresses"],
+        "route_tables": ec2.describe_route_tables(Filters=identity)["RouteTables"],
+        "endpoints": [
+            e
+            for e in ec2.describe_vpc_endpoints(Filters=identity)["VpcEndpoints"]
+            if e["State"].lower() not in ("deleted", "deleting")
+        ],
+        "security_groups": ec2.describe_security_groups(Filters=identity)["SecurityGroups"],
+        "flow_logs": ec2.describe_flow_logs(Filters=identity)["FlowLogs"],
+    }
+    logs = emulator.boto3_client("logs", host.region)
+    found["log_groups"] = logs.describe_log_groups(logGroupNamePrefix=f"/aws/vpc/{host.base}/")["logGroups"]
+    iam = emulator.boto3_client("iam", host.region)
+    found["roles"] = [r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{host.base}-flow-logs")]
+    rds = emulator.boto3_client("rds", host.region)
+    found["db_subnet_groups"] = [
+        g for g in rds.describe_db_subnet_groups()["DBSubnetGroups"] if g["DBSubnetGroupName"] == host.base
+    ]
+    elasticache = emulator.boto3_client("elasticache", host.region)
+    found["cache_subnet_groups"] = [
+        g
+        for g in elasticache.describe_cache_subnet_groups()["CacheSubnetGroups"]
+        if g["CacheSubnetGroupName"] == host.base
+    ]
+    return {k: v for k, v in found.items() if v}
+
+
+def test_teardown_deletes_everything_and_then_has_nothing_to_do(emulator, playbook):
+    """vpc_state=absent on dev (with an interface endpoint and a NAT gateway per AZ): refused while another
+    tier's security group sits in the VPC, planned in check mode without writes, then every resource goes."""
+    spec = {"vpc_nat_mode": "one_per_az", "vpc_endpoints": ["logs"]}
+    assert playbook(PLAYBOOK, inventory="inventories/dev", extra_vars=spec).rc == 0
+    host = DEV
+    assert set(leftovers(emulator, host)) >= {"vpcs", "subnets", "nats", "eips", "endpoints", "log_groups", "roles"}
+    ec2 = emulator.boto3_client("ec2")
+    vpc_id = read_network(emulator, host)["vpcs"][0]["VpcId"]
+    foreign = ec2.create_security_group(GroupName="app", Description="another tier", VpcId=vpc_id)["GroupId"]
+
+    absent = {**spec, "vpc_state": "absent"}
+    emulator.clear_calls()
+    refused = playbook(PLAYBOOK, inventory="inventories/dev", extra_vars=absent)
+    assert refused.rc != 0
+    assert "security group app" in refused.messages() and "nothing was deleted" in refused.messages()
+    assert emulator.writes() == []
+    ec2.delete_security_group(GroupId=foreign)
+
+    emulator.clear_calls()
+    plan = playbook(PLAYBOOK, inventory="inventories/dev", extra_vars=absent, check=True, diff=True)
+    assert plan.rc == 0, plan.messages()
+    assert emulator.writes() == []
+    result = plan.result("Converge the network")
+    assert f"delete VPC moneytrack-dev {vpc_id}" in result["changes"]
+    assert result["diff"]["after"] == {} and result["diff"]["before"]["cidr"] == "10.0.0.0/16"
+    assert "vpcs" in leftovers(emulator, host)
+
+    run = playbook(PLAYBOOK, inventory="inventories/dev", extra_vars=absent)
+    assert run.rc == 0, run.messages()
+    assert leftovers(emulator, host) == {}
+    assert run.result("Expose the network", host.name)["ansible_facts"]["vpc_network"]["vpc_id"] is None
+
+    emulator.clear_calls()
+    again = playbook(PLAYBOOK, inventory="inventories/dev", extra_vars=absent)
+    assert again.rc == 0, again.messages()
+    assert again.changed() == 0
+    assert emulator.writes() == []
+
+
 # -- bad input: rejected before any API call, naming the variable and the rule ------------------------------------------
 
 _PLAN = [
@@ -632,6 +711,10 @@ BAD_INPUT = {
     ),
     "reserved_tag_prefix": ({"vpc_tags": {"aws:owner": "me"}}, ["vpc_tags", "aws: prefix"]),
     "bad_name": ({"vpc_name": "Demo_Local"}, ["vpc_name", "lowercase"]),
+    "unconfirmed_teardown_of_prod": (
+        {"platform_environment": "prod", "vpc_state": "absent"},
+        ["vpc_state: absent", "protected environment", "vpc_confirm_destroy=demo-prod"],
+    ),
     "subnet_az_not_listed": (
         {"vpc_subnets": _plan(**{"5": {"tier": "database", "az": "us-east-1c", "cidr": "10.2.21.0/24"}})},
         ["vpc_subnets[5].az", "not one of vpc_azs"],
@@ -687,7 +770,7 @@ def test_bad_input_is_rejected_naming_the_variable_and_rule(bad_input_run, case)
     run, _calls = bad_input_run
     task, result = _failure(run, case.replace("_", "-"))
     assert result is not None, f"{case} was not rejected"
-    assert task.split(" : ")[-1].startswith(("Validating arguments", "Validate the network spec")), task
+    assert task.split(" : ")[-1].startswith(("Validating arguments", "Validate the")), task
     message = json.dumps(result.get("msg"))
     for expected in BAD_INPUT[case][1]:
         assert expected in message, message

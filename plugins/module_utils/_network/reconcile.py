@@ -45,7 +45,8 @@ class NetworkReconciler:
         self.elasticache = clients["elasticache"]
         self.identity = identity_tags(params["platform"], params["environment"], "network")
         self.names = st.Names(params["name"], region)
-        self.desired = layout(params)
+        self.absent = params.get("state") == "absent"
+        self.desired = None if self.absent else layout(params)
         self.changes = Changes(check_mode)
         self.warnings = []
         self.state = st.NetworkState()
@@ -63,7 +64,7 @@ class NetworkReconciler:
             state.endpoint_security_group = st.read_security_group(
                 self.ec2, state.vpc_id, self.names.endpoint_security_group
             )
-        if self.desired["flow_logs"] or state.flow_logs:
+        if self.absent or self.desired["flow_logs"] or state.flow_logs:
             st.read_flow_log_parts(self.logs, self.iam, self.names, state)
         st.read_db_subnet_group(self.rds, self.names.subnet_group, state)
         st.read_cache_subnet_group(self.elasticache, self.names.subnet_group, state)
@@ -135,6 +136,8 @@ class NetworkReconciler:
         }
 
     def after(self):
+        if self.absent:
+            return {}
         after = dict(self.desired)
         after["route_tables"] = {
             key: {"subnets": sorted(table["subnets"]), "default_route": table["default_route"]}
@@ -183,6 +186,145 @@ class NetworkReconciler:
                 action()
         if self.changes and not self.changes.check_mode:
             self.read()  # what is there now, for the return value
+
+    def teardown(self):
+        """``state: absent``: delete every resource of the network, dependents first, the VPC last.
+
+        Stops before any write when the VPC holds things this module did not make (another tier's security
+        groups, subnets of someone else): AWS would refuse to delete the VPC halfway through otherwise."""
+        self.read()
+        self.before_snapshot = self.before()
+        state = self.state
+        if state.vpc:
+            self._check_nothing_foreign()
+        if state.db_subnet_group and self._managed_tags(state.db_subnet_group_tags):
+            name = state.db_subnet_group["DBSubnetGroupName"]
+            self._defer(
+                f"delete DB subnet group {name}",
+                lambda: self.rds.delete_db_subnet_group(DBSubnetGroupName=name, aws_retry=True),
+            )
+        if state.cache_subnet_group and self._managed_tags(state.cache_subnet_group_tags):
+            cache_name = state.cache_subnet_group["CacheSubnetGroupName"]
+            self._defer(
+                f"delete ElastiCache subnet group {cache_name}",
+                lambda: self.elasticache.delete_cache_subnet_group(CacheSubnetGroupName=cache_name, aws_retry=True),
+            )
+        for flow_log in state.flow_logs:
+            if st.is_managed(flow_log, self.identity):
+                flow_log_id = flow_log["FlowLogId"]
+                self._defer(
+                    f"delete flow log {flow_log_id}",
+                    lambda flow_log_id=flow_log_id: self.ec2.delete_flow_logs(FlowLogIds=[flow_log_id], aws_retry=True),
+                )
+        if state.role and self._managed_tags(st.tags_of(state.role)):
+            self._defer(f"delete IAM role {self.names.flow_log_role}", self._delete_flow_log_role, stage=1)
+        if state.log_group and self._managed_tags(state.log_group_tags):
+            group_name = self.names.flow_log_group
+            self._defer(
+                f"delete log group {group_name}",
+                lambda: self.logs.delete_log_group(logGroupName=group_name, aws_retry=True),
+                stage=1,
+            )
+        if state.vpc:
+            self._teardown_vpc()
+        for _stage, _order, sentence, action in sorted(self._deferred, key=lambda d: d[:2]):
+            if self.changes.add(sentence):
+                action()
+        if self.changes and not self.changes.check_mode:
+            self.state = st.NetworkState()
+            self.read()
+
+    def _check_nothing_foreign(self):
+        vpc_id = self.state.vpc_id
+        foreign = [
+            f"subnet {s['SubnetId']} ({s['CidrBlock']})"
+            for s in self.state.subnets
+            if not st.is_managed(s, self.identity)
+        ]
+        groups = self.ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}], aws_retry=True)
+        ours = self.names.endpoint_security_group
+        foreign += [
+            f"security group {g['GroupName']} ({g['GroupId']})"
+            for g in groups["SecurityGroups"]
+            if g["GroupName"] not in ("default", ours)
+        ]
+        if foreign:
+            raise ReconcileError(
+                f"state=absent: the VPC {vpc_id} still holds {', '.join(foreign)}, which this module did not make. "
+                "Tear down the tiers that use the network first (security, cluster, database, ...); nothing was deleted."
+            )
+
+    def _teardown_vpc(self):
+        state = self.state
+        endpoints = [e["VpcEndpointId"] for e in state.endpoints if st.is_managed(e, self.identity)]
+        if endpoints:
+            self._defer(f"delete endpoints {', '.join(endpoints)}", lambda: self._delete_endpoints(endpoints))
+        for nat in state.nat_gateways:
+            if st.is_managed(nat, self.identity):
+                self._delete_nat_later(nat)
+        for address in state.addresses:
+            if not address.get("AssociationId"):
+                allocation = address["AllocationId"]
+                self._defer(
+                    f"release Elastic IP {address.get('PublicIp', allocation)}",
+                    lambda allocation=allocation: self.ec2.release_address(AllocationId=allocation, aws_retry=True),
+                )
+        for table in state.route_tables:
+            key = st.tags_of(table).get(st.TAG_ROUTE_TABLE)
+            if not key or not st.is_managed(table, self.identity):
+                continue
+
+            def delete(table=table):
+                for association in table.get("Associations", []):
+                    if association.get("SubnetId"):
+                        self.ec2.disassociate_route_table(
+                            AssociationId=association["RouteTableAssociationId"], aws_retry=True
+                        )
+                self.ec2.delete_route_table(RouteTableId=table["RouteTableId"], aws_retry=True)
+
+            self._defer(f"delete route table {key} ({table['RouteTableId']})", delete)
+        group = state.endpoint_security_group
+        if group:
+            group_id = group["GroupId"]
+            self._defer(
+                f"delete security group {group['GroupName']}",
+                lambda: self.ec2.delete_security_group(GroupId=group_id, aws_retry=True),
+                stage=1,
+            )
+        igw = state.internet_gateway
+        if igw:
+            igw_id, vpc_id = igw["InternetGatewayId"], state.vpc_id
+
+            def delete_igw():
+                self.ec2.detach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id, aws_retry=True)
+                self.ec2.delete_internet_gateway(InternetGatewayId=igw_id, aws_retry=True)
+
+            self._defer(f"delete internet gateway {igw_id}", delete_igw, stage=1)
+        for subnet in state.subnets:
+            subnet_id = subnet["SubnetId"]
+            self._defer(
+                f"delete subnet {subnet_id} ({subnet['CidrBlock']}, {subnet['AvailabilityZone']})",
+                lambda subnet_id=subnet_id: self.ec2.delete_subnet(SubnetId=subnet_id, aws_retry=True),
+                stage=2,
+            )
+        vpc_id = state.vpc_id
+        self._defer(
+            f"delete VPC {self.names.vpc} {vpc_id}",
+            lambda: self.ec2.delete_vpc(VpcId=vpc_id, aws_retry=True),
+            stage=3,
+        )
+
+    def _delete_endpoints(self, endpoint_ids):
+        self.ec2.delete_vpc_endpoints(VpcEndpointIds=endpoint_ids, aws_retry=True)
+
+        def gone():
+            found = self.ec2.describe_vpc_endpoints(
+                Filters=[{"Name": "vpc-id", "Values": [self.state.vpc_id]}], aws_retry=True
+            )["VpcEndpoints"]
+            return all(e["State"].lower() == "deleted" for e in found if e["VpcEndpointId"] in endpoint_ids)
+
+        # Interface endpoints hold network interfaces in the subnets and the security group until they are gone.
+        wait_for(gone, self.p["wait_timeout"], f"VPC endpoints {', '.join(endpoint_ids)} to be deleted")
 
     def _check_preconditions(self):
         unknown = [az for az in self.p["azs"] if az not in self.state.azs]
