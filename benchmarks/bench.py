@@ -96,7 +96,9 @@ def ansible_playbook(emulator: Emulator, scenario: Scenario, playbook: str, extr
         ANSIBLE_NOCOLOR="1",
     )
     started = time.monotonic()
-    completed = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=1800, check=False)
+    completed = subprocess.run(
+        command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=1800, check=False
+    )
     return time.monotonic() - started, completed
 
 
