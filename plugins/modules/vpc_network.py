@@ -244,7 +244,7 @@ from ansible_collections.stackops.platform.plugins.module_utils._network.spec im
 from ansible_collections.stackops.platform.plugins.module_utils.platform import IDENTITY_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import WAIT_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import WaitTimeout
-from ansible_collections.stackops.platform.plugins.module_utils.platform import client
+from ansible_collections.stackops.platform.plugins.module_utils.platform import clients
 
 SERVICES = ("ec2", "logs", "iam", "rds", "elasticache")
 
@@ -286,8 +286,7 @@ def main():
     if errors:
         module.fail_json(msg="invalid network spec: " + "; ".join(errors), errors=errors)
 
-    clients = {service: client(module, service) for service in SERVICES}
-    reconciler = NetworkReconciler(module.params, region, clients, module.check_mode)
+    reconciler = NetworkReconciler(module.params, region, clients(module, {s: s for s in SERVICES}), module.check_mode)
     try:
         reconciler.converge()
     except ReconcileError as error:

@@ -51,7 +51,7 @@ class NetworkReconciler:
         self.state = st.NetworkState()
         # symbolic key ("public/us-east-1a", "nat/us-east-1a", "igw", route table key) -> AWS id
         self.ids = {}
-        self._deferred = []  # deletions, run last, in the order added
+        self._deferred = []  # deletions, run last: by stage (what depends on what), then in the order added
         self.before_snapshot = {}
 
     # -- reading --------------------------------------------------------------------------------------------
@@ -157,8 +157,12 @@ class NetworkReconciler:
         if to_unset and self.changes.add(f"tag {label}: remove {', '.join(sorted(to_unset))}"):
             self.ec2.delete_tags(Resources=[resource_id], Tags=[{"Key": k} for k in to_unset], aws_retry=True)
 
-    def _defer(self, sentence, action):
-        self._deferred.append((sentence, action))
+    def _defer(self, sentence, action, stage=0):
+        """Run ``action`` after every create and update. Stage 0 holds what nothing else of ours depends on
+        (endpoints, NAT gateways, route tables, subnet groups, flow logs); stage 1 what those use (the endpoint
+        security group; the internet gateway, which AWS refuses to detach while NAT addresses are mapped);
+        stage 2 the subnets, which every other resource sits in."""
+        self._deferred.append((stage, len(self._deferred), sentence, action))
 
     # -- the steps --------------------------------------------------------------------------------------------
 
@@ -174,7 +178,7 @@ class NetworkReconciler:
         self.endpoints()
         self.flow_logs()
         self.subnet_groups()
-        for sentence, action in self._deferred:
+        for _stage, _order, sentence, action in sorted(self._deferred, key=lambda d: d[:2]):
             if self.changes.add(sentence):
                 action()
         if self.changes and not self.changes.check_mode:
@@ -238,7 +242,7 @@ class NetworkReconciler:
                     self.ec2.detach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id, aws_retry=True)
                     self.ec2.delete_internet_gateway(InternetGatewayId=igw_id, aws_retry=True)
 
-                self._defer(f"delete internet gateway {igw_id}", delete)
+                self._defer(f"delete internet gateway {igw_id}", delete, stage=1)
             return
         if not wanted:
             return
@@ -296,6 +300,7 @@ class NetworkReconciler:
                 self._defer(
                     f"delete {label}",
                     lambda subnet_id=subnet_id: self.ec2.delete_subnet(SubnetId=subnet_id, aws_retry=True),
+                    stage=2,
                 )
             else:
                 self.warnings.append(
@@ -313,7 +318,13 @@ class NetworkReconciler:
         for az, subnet_key in wanted.items():
             subnet_id = self.ids.get(subnet_key)
             tags = self._tags(self.names.nat(az), **{st.TAG_AZ: az})
-            found = [n for n in current.pop(az, []) if n["SubnetId"] == subnet_id or subnet_id is None]
+            in_az = current.pop(az, [])
+            # Only a gateway in the planned public subnet counts; one elsewhere (the subnet was replaced, or
+            # someone moved it) is replaced: the new one is created first, routes move to it, then it goes.
+            found = [n for n in in_az if subnet_id and n["SubnetId"] == subnet_id]
+            for stray in in_az:
+                if stray not in found:
+                    self._delete_nat_later(stray)
             if found:
                 nat = found[0]
                 self.ids[f"nat/{az}"] = nat["NatGatewayId"]
@@ -323,13 +334,14 @@ class NetworkReconciler:
                 for extra in found[1:]:
                     self._delete_nat_later(extra)
                 continue
-            if not self.changes.add(f"create NAT gateway in {subnet_key} (with an Elastic IP)"):
-                self.ids[f"nat/{az}"] = None
-                continue
+            # An address of ours left free (its gateway was deleted) is used again before a new one is allocated.
             address = next((a for a in free_addresses if st.tags_of(a).get(st.TAG_AZ) == az), None)
             if address:
                 free_addresses.remove(address)
-            else:
+            if not self.changes.add(f"create NAT gateway in {subnet_key} (with an Elastic IP)"):
+                self.ids[f"nat/{az}"] = None
+                continue
+            if not address:
                 address = self.ec2.allocate_address(
                     Domain="vpc", TagSpecifications=tag_specifications("elastic-ip", tags), aws_retry=True
                 )
@@ -346,6 +358,13 @@ class NetworkReconciler:
         for nats in current.values():
             for nat in nats:
                 self._delete_nat_later(nat)
+        for address in free_addresses:
+            # Ours, associated with nothing and wanted by no gateway: an Elastic IP costs money while idle.
+            allocation = address["AllocationId"]
+            self._defer(
+                f"release Elastic IP {address.get('PublicIp', allocation)} (no NAT gateway uses it)",
+                lambda allocation=allocation: self.ec2.release_address(AllocationId=allocation, aws_retry=True),
+            )
         if pending and not self.changes.check_mode:
             # Routes need the gateways: always wait, within wait_timeout.
             self._wait_nat_states(pending, "available")
@@ -532,6 +551,7 @@ class NetworkReconciler:
             self._defer(
                 f"delete security group {self.names.endpoint_security_group}",
                 lambda: self.ec2.delete_security_group(GroupId=stale, aws_retry=True),
+                stage=1,
             )
         if pending and self.p["wait"] and not self.changes.check_mode:
 

@@ -6,8 +6,9 @@ A behaviour is a callable ``behaviour(request, forward) -> Response`` with ``nam
 """
 
 from .ec2_client_token import Ec2ClientTokenIdempotency
+from .ec2_nat_gateway_delete import Ec2NatGatewayDeleteDisassociates
 from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
 
 
 def all_behaviours():
-    return [Ec2ClientTokenIdempotency(), Ec2SecurityGroupRuleDescription()]
+    return [Ec2ClientTokenIdempotency(), Ec2SecurityGroupRuleDescription(), Ec2NatGatewayDeleteDisassociates()]
