@@ -257,6 +257,8 @@ class DatabaseReconciler:
             settings["VpcSecurityGroupIds"] = sorted(p["security_group_ids"])
         if kind in ("primary", "dr"):
             settings["MultiAZ"] = bool(p["multi_az"] if kind == "primary" else p["dr_multi_az"])
+        elif kind == "replica":
+            settings["MultiAZ"] = False  # a replica is a single instance unless asked otherwise
         if kind == "primary":
             settings.update(
                 EngineVersion=str(p["engine_version"]),
@@ -448,7 +450,7 @@ class DatabaseReconciler:
 
     def replicas(self, role_arn):
         primary = self.names.primary
-        wanted = {}
+        wanted, created = {}, []
         for replica in sp.replica_specs(self.p):
             identifier = self.names.replica(replica["name"])
             wanted[identifier] = replica
@@ -473,14 +475,15 @@ class DatabaseReconciler:
                 kwargs["EnableIAMDatabaseAuthentication"] = bool(self.p["iam_authentication"])
                 if zone:
                     kwargs["AvailabilityZone"] = zone
-                created = self.rds.create_db_instance_read_replica(
+                instance = self.rds.create_db_instance_read_replica(
                     DBInstanceIdentifier=identifier,
                     SourceDBInstanceIdentifier=primary,
                     Tags=self.tag_list("replica", identifier),
                     aws_retry=True,
                     **kwargs,
                 )["DBInstance"]
-                self.state.instances[identifier] = self.replica_window(created, desired)
+                self.state.instances[identifier] = self.replica_window(instance, desired)
+                created.append(identifier)
                 continue
             zone = replica["availability_zone"]
             if zone and instance.get("AvailabilityZone") and instance["AvailabilityZone"] != zone:
@@ -500,9 +503,8 @@ class DatabaseReconciler:
                 self.warnings.append(
                     f"read replica {identifier} is not in read_replicas; purge_replicas: true deletes it"
                 )
-        for identifier in wanted:
-            if identifier in self.state.instances and not self.check_mode and wanted:
-                self.wait_available(identifier)
+        for identifier in created:
+            self.wait_available(identifier)
 
     # -- DR: cross-region read replica ------------------------------------------------------------------------------------
 

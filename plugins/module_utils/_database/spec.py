@@ -245,9 +245,7 @@ def _number(value):
 
 def _validate_class(value, where, engine, serverless, errors):
     if serverless:
-        if value not in (None, "", "db.serverless"):
-            errors.append(f"{where}: {value!r}: a Serverless v2 cluster's instances are db.serverless")
-        return
+        return  # Serverless v2 instances are db.serverless whatever the class says
     match = _CLASS_RE.match(str(value or ""))
     if not match or match.group(1) not in INSTANCE_FAMILIES:
         errors.append(
