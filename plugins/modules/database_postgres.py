@@ -261,15 +261,15 @@ database:
   contains:
     engine: {description: postgres or aurora-postgresql., type: str}
     identifier: {description: The instance (RDS) or the writer instance (Aurora) or the DR replica., type: str}
-    cluster_identifier: {description: The Aurora cluster, or null., type: str}
+    cluster_identifier: {description: "The Aurora cluster, or null.", type: str}
     arn: {description: ARN of the instance (RDS) or cluster (Aurora)., type: str}
     endpoint: {description: The writer endpoint., type: str}
-    reader_endpoint: {description: The Aurora reader endpoint, or null., type: str}
+    reader_endpoint: {description: "The Aurora reader endpoint, or null.", type: str}
     port: {description: The port., type: int}
     master_user_secret_arn: {description: The Secrets Manager secret RDS keeps the master password in., type: str}
     parameter_group_name: {description: The parameter group (DB cluster parameter group for Aurora)., type: str}
     replicas: {description: "Read replicas (readers) by identifier: arn, endpoint, availability_zone, instance_class.", type: dict}
-    pending_modifications: {description: Settings waiting for the maintenance window, by identifier., type: dict}
+    pending_modifications: {description: "Settings waiting for the maintenance window, by identifier.", type: dict}
 changes:
   description: What changed (in check mode, what would change), in order.
   returned: always
