@@ -8,7 +8,17 @@ A behaviour is a callable ``behaviour(request, forward) -> Response`` with ``nam
 from .ec2_client_token import Ec2ClientTokenIdempotency
 from .ec2_nat_gateway_delete import Ec2NatGatewayDeleteDisassociates
 from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
+from .rds_cross_region_replica import RdsCrossRegionReplica
+from .rds_pending_modifications import RdsPendingModifications
+from .rds_performance_insights import RdsPerformanceInsights
 
 
 def all_behaviours():
-    return [Ec2ClientTokenIdempotency(), Ec2SecurityGroupRuleDescription(), Ec2NatGatewayDeleteDisassociates()]
+    return [
+        Ec2ClientTokenIdempotency(),
+        Ec2SecurityGroupRuleDescription(),
+        Ec2NatGatewayDeleteDisassociates(),
+        RdsPerformanceInsights(),
+        RdsPendingModifications(),
+        RdsCrossRegionReplica(),
+    ]
