@@ -7,7 +7,21 @@ A behaviour is a callable ``behaviour(request, forward) -> Response`` with ``nam
 
 from .ec2_client_token import Ec2ClientTokenIdempotency
 from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
+from .elasticache_modify_replication_group import ElastiCacheModifyReplicationGroup
+from .elasticache_parameter_groups import ElastiCacheParameterGroups
+from .elasticache_replica_count import ElastiCacheReplicaCount
+from .elasticache_replication_group_members import ElastiCacheReplicationGroupMembers
+from .elasticache_status import ElastiCacheStatusTransitions
 
 
 def all_behaviours():
-    return [Ec2ClientTokenIdempotency(), Ec2SecurityGroupRuleDescription()]
+    return [
+        Ec2ClientTokenIdempotency(),
+        Ec2SecurityGroupRuleDescription(),
+        # ElastiCache: the status transitions see a request first (they refuse writes to a busy group).
+        ElastiCacheStatusTransitions(),
+        ElastiCacheParameterGroups(),
+        ElastiCacheReplicationGroupMembers(),
+        ElastiCacheModifyReplicationGroup(),
+        ElastiCacheReplicaCount(),
+    ]
