@@ -256,6 +256,13 @@ def validate(spec, prefix=""):
     return errors
 
 
+def _parameter_value(value):
+    """YAML turns ``yes``/``no`` into booleans; Redis parameters spell them ``yes``/``no``."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 def desired_parameters(spec):
     """The parameter group's values: the user's plus ``cluster-enabled`` from the cluster mode."""
     values = {
