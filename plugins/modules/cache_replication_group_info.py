@@ -84,7 +84,9 @@ def main():
         if group and any(tags.get(k) != v for k, v in identity.items()):
             group = None
         node = st.read_node(clients["elasticache"], group) if group else None
-        secret = st.read_secret(clients["secretsmanager"], secret_name) if group and group.get("AuthTokenEnabled") else None
+        secret = (
+            st.read_secret(clients["secretsmanager"], secret_name) if group and group.get("AuthTokenEnabled") else None
+        )
     except (BotoCoreError, ClientError) as error:
         module.fail_json_aws(error, msg="could not read the cache")
     cache = {
