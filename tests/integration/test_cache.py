@@ -41,7 +41,15 @@ def writes(emulator):
 def converged(emulator_session):
     """site.yml on the primary region, at -vvv with --diff, the text output kept for the secret test."""
     emulator_session.reset()
-    run = run_playbook(emulator_session, "site.yml", limit=PRIMARY, verbosity=3, diff=True, callback="default")
+    run = run_playbook(
+        emulator_session,
+        "site.yml",
+        limit=PRIMARY,
+        extra_vars={"search_enabled": False},  # these tests are about the cache
+        verbosity=3,
+        diff=True,
+        callback="default",
+    )
     output = run.output["raw"] + run.stderr
     assert run.rc == 0, output[-3000:]
     return output
@@ -202,7 +210,7 @@ def test_removing_every_replica_turns_multi_az_off_first(emulator_session, conve
 # -- from an empty account ------------------------------------------------------------------------------------------------
 
 
-def test_check_mode_on_an_empty_account_plans_without_writing(emulator, playbook):
+def test_check_mode_on_an_empty_account_plans_cache_and_search_without_writing(emulator, playbook):
     run = playbook("site.yml", limit=PRIMARY, check=True, diff=True)
     assert run.rc == 0, run.messages()
     assert emulator.writes() == []
@@ -215,6 +223,13 @@ def test_check_mode_on_an_empty_account_plans_without_writing(emulator, playbook
     assert result["diff"]["before"] == {"replication_group": None}
     assert result["diff"]["after"]["replication_group"]["auth_token"] == "<kept in Secrets Manager>"
     assert result["cache"]["arn"] is None
+    search = run.result("Converge the OpenSearch domain", PRIMARY)
+    assert "create secret local/demo/search/master-user with a generated master password" in search["changes"]
+    assert any(
+        c.startswith("create OpenSearch domain demo-local-search (OpenSearch_2.11, 3 x r6g.large.search")
+        for c in search["changes"]
+    )
+    assert search["diff"]["after"]["domain"]["zone_awareness"] == 3 and search["search"]["arn"] is None
 
 
 BAD_INPUT = {
