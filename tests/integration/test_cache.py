@@ -283,3 +283,47 @@ def test_bad_input_is_rejected_before_any_call(emulator, playbook, case):
     assert run.rc != 0
     assert message in run.messages()
     assert emulator.calls()["calls"] == []
+
+
+# -- every inventory ------------------------------------------------------------------------------------------------------
+
+SHAPES = {  # inventory -> (cluster mode, shards, nodes per shard), seed 001
+    "dev": (False, 1, 2),
+    "staging": (True, 3, 2),
+    "prod": (True, 3, 2),
+}
+
+
+@pytest.mark.slow
+def test_every_inventory_converges_and_reconverges_without_writes(emulator):
+    """dev, staging and prod side by side in one emulator (their names and CIDRs differ), converged in parallel."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        runs = dict(
+            zip(
+                SHAPES,
+                pool.map(lambda env: run_playbook(emulator, "site.yml", inventory=f"inventories/{env}"), SHAPES),
+                strict=True,
+            )
+        )
+    for env, run in runs.items():
+        assert run.rc == 0, f"{env}: {run.messages()}"
+        clustered, shards, nodes_per_shard = SHAPES[env]
+        found = emulator.boto3_client("elasticache").describe_replication_groups(
+            ReplicationGroupId=f"moneytrack-{env}-cache"
+        )["ReplicationGroups"][0]
+        assert found["ClusterEnabled"] is clustered and len(found["NodeGroups"]) == shards
+        assert {len(n["NodeGroupMembers"]) for n in found["NodeGroups"]} == {nodes_per_shard}
+        assert found["AuthTokenEnabled"] and found["TransitEncryptionEnabled"] and found["AtRestEncryptionEnabled"]
+        if clustered:
+            assert found["ConfigurationEndpoint"]["Address"].startswith("clustercfg.")
+            assert run.result("Converge the cache replication group", f"{env}-use1")["cache"]["configuration_endpoint"]
+    assert emulator.boto3_client("elasticache", "us-west-2").describe_replication_groups()["ReplicationGroups"] == []
+    emulator.clear_calls()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        again = list(
+            pool.map(lambda env: run_playbook(emulator, "playbooks/cache.yml", inventory=f"inventories/{env}"), SHAPES)
+        )
+    assert all(run.rc == 0 and run.changed() == 0 for run in again), [run.messages() for run in again]
+    assert emulator.writes() == []
