@@ -103,7 +103,9 @@ options:
     description: KMS key (ARN or alias) of that secret.
     type: str
   access_policies:
-    description: The domain's resource-based access policy (a JSON document), set at creation. None by default (VPC security groups and fine-grained access control decide).
+    description:
+      - The domain's resource-based access policy (a JSON document), set at creation.
+      - None by default (VPC security groups and fine-grained access control decide).
     type: json
 notes:
   - Nothing is ever deleted by this module.
