@@ -11,6 +11,11 @@ from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
 from .rds_cross_region_replica import RdsCrossRegionReplica
 from .rds_pending_modifications import RdsPendingModifications
 from .rds_performance_insights import RdsPerformanceInsights
+from .elasticache_modify_replication_group import ElastiCacheModifyReplicationGroup
+from .elasticache_parameter_groups import ElastiCacheParameterGroups
+from .elasticache_replica_count import ElastiCacheReplicaCount
+from .elasticache_replication_group_members import ElastiCacheReplicationGroupMembers
+from .elasticache_status import ElastiCacheStatusTransitions
 
 
 def all_behaviours():
@@ -21,4 +26,10 @@ def all_behaviours():
         RdsPerformanceInsights(),
         RdsPendingModifications(),
         RdsCrossRegionReplica(),
+        # ElastiCache: the status transitions see a request first (they refuse writes to a busy group).
+        ElastiCacheStatusTransitions(),
+        ElastiCacheParameterGroups(),
+        ElastiCacheReplicationGroupMembers(),
+        ElastiCacheModifyReplicationGroup(),
+        ElastiCacheReplicaCount(),
     ]
