@@ -7,7 +7,8 @@ A behaviour is a callable ``behaviour(request, forward) -> Response`` with ``nam
 
 from .ec2_client_token import Ec2ClientTokenIdempotency
 from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
+from .ecs_service_deployments import EcsServiceDeployments
 
 
 def all_behaviours():
-    return [Ec2ClientTokenIdempotency(), Ec2SecurityGroupRuleDescription()]
+    return [Ec2ClientTokenIdempotency(), Ec2SecurityGroupRuleDescription(), EcsServiceDeployments()]
