@@ -8,14 +8,15 @@ A behaviour is a callable ``behaviour(request, forward) -> Response`` with ``nam
 from .ec2_client_token import Ec2ClientTokenIdempotency
 from .ec2_nat_gateway_delete import Ec2NatGatewayDeleteDisassociates
 from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
-from .rds_cross_region_replica import RdsCrossRegionReplica
-from .rds_pending_modifications import RdsPendingModifications
-from .rds_performance_insights import RdsPerformanceInsights
+from .ecs_service_deployments import EcsServiceDeployments
 from .elasticache_modify_replication_group import ElastiCacheModifyReplicationGroup
 from .elasticache_parameter_groups import ElastiCacheParameterGroups
 from .elasticache_replica_count import ElastiCacheReplicaCount
 from .elasticache_replication_group_members import ElastiCacheReplicationGroupMembers
 from .elasticache_status import ElastiCacheStatusTransitions
+from .rds_cross_region_replica import RdsCrossRegionReplica
+from .rds_pending_modifications import RdsPendingModifications
+from .rds_performance_insights import RdsPerformanceInsights
 
 
 def all_behaviours():
@@ -32,4 +33,5 @@ def all_behaviours():
         ElastiCacheReplicationGroupMembers(),
         ElastiCacheModifyReplicationGroup(),
         ElastiCacheReplicaCount(),
+        EcsServiceDeployments(),
     ]
