@@ -93,7 +93,9 @@ options:
       desired_size: {description: Nodes now; unset keeps what the cluster autoscaler chose., type: int}
       capacity_type: {description: ON_DEMAND or SPOT., type: str, default: ON_DEMAND, choices: [ON_DEMAND, SPOT]}
       disk_size: {description: Root volume size in GiB., type: int}
-      ami_type: {description: The AMI type (C(AL2_x86_64), C(AL2023_x86_64_STANDARD), ...)., type: str}
+      ami_type:
+        description: "The AMI type (C(AL2_x86_64), C(AL2023_x86_64_STANDARD), ...)."
+        type: str
       labels: {description: Kubernetes labels of the nodes., type: dict, default: {}}
       taints:
         description: Taints of the nodes (C(effect) NoSchedule, PreferNoSchedule or NoExecute).
@@ -114,7 +116,10 @@ options:
     elements: dict
     default: []
     suboptions:
-      name: {description: The add-on (C(vpc-cni), C(coredns), C(kube-proxy), C(aws-ebs-csi-driver), ...)., type: str, required: true}
+      name:
+        description: "The add-on (C(vpc-cni), C(coredns), C(kube-proxy), C(aws-ebs-csi-driver), ...)."
+        type: str
+        required: true
       version:
         description: The version (C(v1.15.1-eksbuild.1)); unset keeps a compatible installed version or installs the
           default for the cluster's Kubernetes version; C(latest) follows the default.
@@ -136,6 +141,10 @@ options:
       namespace: {description: The service account's namespace., type: str, required: true}
       service_account: {description: The service account's name., type: str, required: true}
       policy_arns: {description: Managed policies attached to the role., type: list, elements: str, default: []}
+  variable_prefix:
+    description: Prepended to option names in error messages (the C(cluster) role passes C(cluster_eks_), so messages name its variables).
+    type: str
+    default: ""
 extends_documentation_fragment:
   - stackops.platform.platform
   - stackops.platform.platform.wait
@@ -276,6 +285,7 @@ def argument_spec():
                 policy_arns=dict(type="list", elements="str", default=[]),
             ),
         ),
+        variable_prefix=dict(type="str", default=""),
         **IDENTITY_ARGUMENT_SPEC,
         **WAIT_ARGUMENT_SPEC,
     )
@@ -291,12 +301,12 @@ def main():
     params = dict(module.params)
     params["node_groups"] = [{k: v for k, v in g.items() if v is not None} for g in params["node_groups"]]
     params["addons"] = [{k: v for k, v in a.items() if v is not None} for a in params["addons"]]
-    errors = validate_cluster(params)
+    errors = validate_cluster(params, prefix=params["variable_prefix"])
     if errors:
         module.fail_json(msg="invalid EKS spec: " + "; ".join(errors), errors=errors)
 
     clients = platform_clients(module, {s: s for s in ("sts", "eks", "iam", "ec2", "kms")})
-    reconciler = EksReconciler(params, region, clients, module.check_mode)
+    reconciler = EksReconciler(params, region, clients, module.check_mode, prefix=params["variable_prefix"])
     try:
         reconciler.converge()
     except ReconcileError as error:

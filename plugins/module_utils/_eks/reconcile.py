@@ -127,20 +127,26 @@ class EksReconciler:
                 key = f"alias/{self.p['platform']}-{self.p['environment']}-{key}"
             state.kms_key_arn = st.resolve_kms_key(self.clients["kms"], key)
             if state.kms_key_arn is None and not state.cluster:
-                raise ReconcileError(
+                problem = (
                     f"{self.var('secrets_kms_key')}: the KMS key {key} does not exist; converge playbooks/security.yml "
                     "first, or give a key ARN"
                 )
+                if not self.check_mode:
+                    raise ReconcileError(problem)
+                self.warnings.append(problem + " (check mode: planned as if it did)")
 
     # -- checks (before any write) -------------------------------------------------------------------------------
 
     def check(self):
         cluster = self.state.cluster
-        if not cluster and not self.subnet_ids:
-            raise ReconcileError(
+        if not cluster and not [s for s in self.subnet_ids if s]:
+            problem = (
                 f"{self.var('subnet_ids')}: no subnets given and none of the network tier's "
                 f"{self.p['subnet_tier']} subnets found; converge playbooks/network.yml first"
             )
+            if not self.check_mode:
+                raise ReconcileError(problem)
+            self.warnings.append(problem + " (check mode: planned as if they did)")
         if cluster:
             problem = sp.check_upgrade(cluster["version"], self.p["version"], self.var("version"))
             if problem:
@@ -268,7 +274,7 @@ class EksReconciler:
                 "endpoint_public_access": self.p["endpoint_public_access"],
                 "public_access_cidrs": sorted(self._public_cidrs()),
                 "log_types": sorted(self.p.get("log_types") or []),
-                "secrets_encryption": bool(self.p.get("secrets_kms_key"))
+                "secrets_encryption": bool(self.p.get("secrets_kms_key"))  # planned even before the key exists
                 or bool((self.state.cluster or {}).get("encryptionConfig")),
             },
             "node_groups": {},

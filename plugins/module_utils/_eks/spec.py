@@ -173,14 +173,14 @@ def validate_cluster(params, prefix=""):
     name = params.get("name")
     if name is not None and (not isinstance(name, str) or not _CLUSTER_NAME_RE.match(name)):
         errors.append(
-            f"{prefix.rstrip('_') + '_' if prefix else ''}name: {name!r} must be 1-100 letters, digits, hyphens "
+            f"{'cluster_name' if prefix else 'name'}: {name!r} must be 1-100 letters, digits, hyphens "
             "or underscores, starting with a letter or digit"
         )
     version = params.get("version")
     if version is not None and not valid_version(str(version)):
         errors.append(
             f"{prefix}version: {version!r} is not a Kubernetes version EKS offers "
-            f'({KUBERNETES_VERSIONS[0]} to {KUBERNETES_VERSIONS[-1]}); quote it in YAML ("1.28", not 1.28 ~ 1.280)'
+            f"({KUBERNETES_VERSIONS[0]} to {KUBERNETES_VERSIONS[-1]}); quote it in YAML, where 1.30 unquoted is the number 1.3"
         )
     private = params.get("endpoint_private_access", True)
     public = params.get("endpoint_public_access", True)
