@@ -481,3 +481,56 @@ def test_staging_and_prod_converge_and_reconverge_without_writes(emulator, playb
     assert again.rc == 0, again.messages()
     assert again.changed() == 0
     assert emulator.writes() == []
+
+
+# -- opt-in: the same apply logic against a real cluster (skipped unless KUBECONFIG is set) -----------------------------
+
+
+@pytest.mark.kube_real
+@pytest.mark.skipif(
+    not os.environ.get("KUBECONFIG"), reason="needs a real cluster: set KUBECONFIG (pytest -m kube_real)"
+)
+def test_kube_objects_against_a_real_cluster():
+    import uuid
+
+    from ansible_collections.stackops.platform.plugins.module_utils._eks.spec import kube_objects
+    from ansible_collections.stackops.platform.plugins.module_utils._kube.apply import Applier
+    from ansible_collections.stackops.platform.plugins.module_utils.platform import Changes
+
+    namespace = f"stackops-kube-real-{uuid.uuid4().hex[:6]}"
+    spec = {
+        "namespaces": [namespace],
+        "workloads": [
+            {
+                "name": "web",
+                "namespace": namespace,
+                "image": "public.ecr.aws/nginx/nginx:stable",
+                "port": 80,
+                "replicas": 1,
+                "resources": {
+                    "requests": {"cpu": "50m", "memory": "64Mi"},
+                    "limits": {"cpu": "1000m", "memory": "128Mi"},
+                },
+                "readiness_probe": {"path": "/", "initial_delay": 1, "period": 2},
+                "hpa": {"min": 1, "max": 2, "cpu": 80},
+            }
+        ],
+    }
+    objects = kube_objects(spec, "kube-real")
+    api = Connection(kubeconfig=os.environ["KUBECONFIG"], context=os.environ.get("KUBE_CONTEXT"))
+    try:
+        first = Changes(False)
+        applier = Applier(api, first, "kube-real", wait=True, wait_timeout=300)
+        for obj in objects:
+            applier.apply(obj)
+        applier.wait_rollouts()
+        assert len(first.items) == len(objects)
+        writes = api.writes
+        second = Changes(False)
+        applier = Applier(api, second, "kube-real", wait=False)
+        for obj in objects:
+            applier.apply(obj)
+        assert second.items == [] and api.writes == writes  # server defaults and quantities do not count as drift
+    finally:
+        api.call("DELETE", f"/api/v1/namespaces/{namespace}")
+        api.close()

@@ -170,7 +170,10 @@ def _same_scalar(want, have, parent):
 def contains(want, have, parent=None):
     """Whether every field of ``want`` has the same value in ``have`` (lists compared item by item)."""
     if isinstance(want, dict):
-        return isinstance(have, dict) and all(contains(v, have.get(k), k) for k, v in want.items())
+        # A scalar is judged by the key of the mapping that holds it (limits: {cpu: 1000m} -> "limits").
+        return isinstance(have, dict) and all(
+            contains(v, have.get(k), k if isinstance(v, (dict, list)) else parent) for k, v in want.items()
+        )
     if isinstance(want, list):
         return (
             isinstance(have, list)
