@@ -9,8 +9,8 @@ short_description: Converge an EKS cluster, its IAM roles, OIDC provider, manage
 version_added: 0.1.0
 description:
   - Reconciles one EKS cluster with everything around it in one module run.
-  - B(IAM roles) C(<name>-eks-cluster) (C(AmazonEKSClusterPolicy), plus an inline policy for the secrets
-    key) and C(<name>-eks-nodes) (C(AmazonEKSWorkerNodePolicy), C(AmazonEKS_CNI_Policy),
+  - B(IAM roles) C(<name>-<region>-eks-cluster) (C(AmazonEKSClusterPolicy), plus an inline policy for the secrets
+    key) and C(<name>-<region>-eks-nodes) (C(AmazonEKSWorkerNodePolicy), C(AmazonEKS_CNI_Policy),
     C(AmazonEC2ContainerRegistryReadOnly)).
   - B(The cluster) in the network tier's private subnets with the security tier's groups, private and/or public
     API endpoint access with an allow-list of CIDRs, control-plane logs to CloudWatch Logs, and envelope
@@ -132,7 +132,7 @@ options:
     type: bool
     default: false
   irsa_roles:
-    description: IAM roles for service accounts, named C(<name>-irsa-<role name>), trusted by the cluster's OIDC provider.
+    description: IAM roles for service accounts, named C(<name>-<region>-irsa-<role name>) (IAM is global; an environment with clusters in two regions gets a set per region), trusted by the cluster's OIDC provider.
     type: list
     elements: dict
     default: []

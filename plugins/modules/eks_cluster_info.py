@@ -83,7 +83,7 @@ def main():
         module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
     p = module.params
     name = p["name"] or f"{p['platform']}-{p['environment']}"
-    names = Names(name)
+    names = Names(name, region)
     state = st.EksState()
     try:
         clients = platform_clients(module, {"eks": "eks", "iam": "iam"})

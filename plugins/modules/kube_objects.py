@@ -13,7 +13,7 @@ description:
     differs, patched with one JSON merge patch that also removes the fields the previous apply set and the spec
     no longer has (the last applied spec is kept in the C(stackops.platform/last-applied) annotation).
     Fields the server and controllers own (status, clusterIP, defaults) are left alone.
-  - Credentials come from the EKS cluster itself: O(cluster_name) reads the API endpoint and CA with
+  - Credentials come from the EKS cluster itself. O(cluster_name) reads the API endpoint and CA with
     DescribeCluster and makes a bearer token the way C(aws eks get-token) does (a presigned STS
     GetCallerIdentity URL), without the AWS CLI. Or give O(host), O(ca_data) and O(token) (see the
     P(stackops.platform.eks_token#lookup) lookup), or a O(kubeconfig).

@@ -109,7 +109,7 @@ def test_cluster_read_back(dev):
     assert cluster["encryptionConfig"] == [{"resources": ["secrets"], "provider": {"keyArn": key}}]
     assert cluster["tags"]["stackops:component"] == "cluster" and cluster["tags"]["owner"] == "platform-team"
     iam = emulator.boto3_client("iam")
-    role = iam.get_role(RoleName="moneytrack-dev-eks-cluster")["Role"]
+    role = iam.get_role(RoleName="moneytrack-dev-us-east-1-eks-cluster")["Role"]
     assert cluster["roleArn"] == role["Arn"]
     assert [
         p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
@@ -134,13 +134,13 @@ def test_node_groups_read_back(dev):
     memory = node_group(emulator, "memory-optimized")
     assert memory["taints"] == [{"key": "workload", "value": "analytics", "effect": "NO_SCHEDULE"}]
     assert memory["amiType"] == "AL2_ARM_64" and memory["instanceTypes"] == ["r6g.large"]
-    nodes = emulator.boto3_client("iam").list_attached_role_policies(RoleName="moneytrack-dev-eks-nodes")
+    nodes = emulator.boto3_client("iam").list_attached_role_policies(RoleName="moneytrack-dev-us-east-1-eks-nodes")
     assert {p["PolicyName"] for p in nodes["AttachedPolicies"]} == {
         "AmazonEKSWorkerNodePolicy",
         "AmazonEKS_CNI_Policy",
         "AmazonEC2ContainerRegistryReadOnly",
     }
-    assert general["nodeRole"].endswith(":role/moneytrack-dev-eks-nodes")
+    assert general["nodeRole"].endswith(":role/moneytrack-dev-us-east-1-eks-nodes")
 
 
 def test_addons_oidc_and_irsa(dev):
@@ -154,7 +154,7 @@ def test_addons_oidc_and_irsa(dev):
     assert addons["kube-proxy"]["addonVersion"].startswith("v1.28.")
     assert all(a["status"] == "ACTIVE" for a in addons.values())
     iam = emulator.boto3_client("iam")
-    ebs_role = iam.get_role(RoleName="moneytrack-dev-irsa-ebs-csi")["Role"]
+    ebs_role = iam.get_role(RoleName="moneytrack-dev-us-east-1-irsa-ebs-csi")["Role"]
     assert addons["aws-ebs-csi-driver"]["serviceAccountRoleArn"] == ebs_role["Arn"]
     issuer = describe(emulator)["identity"]["oidc"]["issuer"].removeprefix("https://")
     providers = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
@@ -194,7 +194,9 @@ def test_kubernetes_objects_read_back(dev):
         service = api.call("GET", f"/api/v1/namespaces/{NAMESPACE}/services/user-service")
         assert service["spec"]["ports"][0]["port"] == 80 and service["spec"]["ports"][0]["targetPort"] == 3000
         account = api.call("GET", f"/api/v1/namespaces/{NAMESPACE}/serviceaccounts/bank-service-sa")
-        role = emulator.boto3_client("iam").get_role(RoleName="moneytrack-dev-irsa-bank-service")["Role"]["Arn"]
+        role = emulator.boto3_client("iam").get_role(RoleName="moneytrack-dev-us-east-1-irsa-bank-service")["Role"][
+            "Arn"
+        ]
         assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
         hpa = api.call("GET", f"/apis/autoscaling/v2/namespaces/{NAMESPACE}/horizontalpodautoscalers/user-service-hpa")
         assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (1, 3)
@@ -473,14 +475,16 @@ def test_staging_and_prod_converge_and_reconverge_without_writes(emulator, playb
         assert cluster["version"] == "1.28"
         groups = eks(emulator, region).list_nodegroups(clusterName=cluster["name"])["nodegroups"]
         assert sorted(groups) == ["general-purpose", "memory-optimized"]
+        role = emulator.boto3_client("iam").get_role(RoleName=f"moneytrack-{inventory}-{region}-eks-cluster")["Role"]
+        assert cluster["roleArn"] == role["Arn"]  # IAM is global: one set of roles per region
     if inventory == "prod":
         general = eks(emulator).describe_nodegroup(clusterName="moneytrack-prod", nodegroupName="general-purpose")
         assert general["nodegroup"]["scalingConfig"] == {"minSize": 3, "maxSize": 10, "desiredSize": 3}
     emulator.clear_calls()
     again = playbook(CLUSTER_ONLY, inventory=f"inventories/{inventory}")
     assert again.rc == 0, again.messages()
+    assert aws_writes(emulator) == []
     assert again.changed() == 0
-    assert emulator.writes() == []
 
 
 # -- opt-in: the same apply logic against a real cluster (skipped unless KUBECONFIG is set) -----------------------------

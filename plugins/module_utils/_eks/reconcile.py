@@ -49,7 +49,7 @@ class EksReconciler:
         self.clients = clients
         self.prefix = prefix
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
-        self.names = sp.Names(params["name"])
+        self.names = sp.Names(params["name"], region)
         self.partition = partition_for(region)
         self.purge_tags = params["purge_tags"] and params.get("tags") is not None
         self.changes = Changes(check_mode)

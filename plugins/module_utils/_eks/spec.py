@@ -78,15 +78,21 @@ IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 class Names:
-    """Names of the tier's AWS resources, from the cluster name (``<platform>-<environment>``)."""
+    """Names of the tier's AWS resources, from the cluster name (``<platform>-<environment>``) and the region.
 
-    def __init__(self, cluster):
+    IAM is global: an environment with a cluster in two regions (prod and its DR region) needs two sets of roles
+    (their trust policies name each cluster's OIDC issuer, their key policies each region's key), so role names
+    carry the region.
+    """
+
+    def __init__(self, cluster, region):
         self.cluster = cluster
-        self.cluster_role = f"{cluster}-eks-cluster"
-        self.node_role = f"{cluster}-eks-nodes"
+        self.base = f"{cluster}-{region}"
+        self.cluster_role = f"{self.base}-eks-cluster"[:64]
+        self.node_role = f"{self.base}-eks-nodes"[:64]
 
     def irsa_role(self, name):
-        return f"{self.cluster}-irsa-{name}"[:64]
+        return f"{self.base}-irsa-{name}"[:64]
 
 
 # -- validation helpers ---------------------------------------------------------------------------------------------
