@@ -9,6 +9,9 @@ from .ec2_client_token import Ec2ClientTokenIdempotency
 from .ec2_nat_gateway_delete import Ec2NatGatewayDeleteDisassociates
 from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
 from .ecs_service_deployments import EcsServiceDeployments
+from .eks_addons import EksAddons
+from .eks_kube_endpoint import EksKubeEndpoint
+from .eks_updates import EksUpdates
 from .elasticache_modify_replication_group import ElastiCacheModifyReplicationGroup
 from .elasticache_parameter_groups import ElastiCacheParameterGroups
 from .elasticache_replica_count import ElastiCacheReplicaCount
@@ -34,4 +37,9 @@ def all_behaviours():
         ElastiCacheModifyReplicationGroup(),
         ElastiCacheReplicaCount(),
         EcsServiceDeployments(),
+        *eks_behaviours(),
     ]
+
+
+def eks_behaviours():
+    return [EksAddons(), EksUpdates(), EksKubeEndpoint()]
