@@ -12,8 +12,8 @@ description:
     type where AWS has a batched read, then the writes.
   - B(ECR repositories) C(<name>/<repository>) with scan on push and a lifecycle policy (untagged images expire,
     the newest O(ecr_keep_images) stay).
-  - B(IAM roles) C(<name>-ecs-execution) (the AWS managed C(AmazonECSTaskExecutionRolePolicy) plus reading
-    the services' secrets and decrypting them with the security tier's secrets key) and C(<name>-ecs-task)
+  - B(IAM roles) C(<name>-ecs-execution-<region>) (the AWS managed C(AmazonECSTaskExecutionRolePolicy) plus reading
+    the services' secrets and decrypting them with the security tier's secrets key) and C(<name>-ecs-task-<region>)
     (O(task_role_policy_statements)), both assumable by ECS tasks of this account only.
   - B(Log groups) C(/aws/ecs/<name>/<service>) with a retention.
   - B(The cluster) with the C(FARGATE) and C(FARGATE_SPOT) capacity providers, a default strategy and

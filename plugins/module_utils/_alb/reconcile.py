@@ -144,7 +144,7 @@ class AlbReconciler:
         if p.get("waf"):
             self.acl_wanted = p.get("waf_web_acl_arn") or self._find_web_acl()
         if p.get("access_logs"):
-            self.bucket = p.get("access_logs_bucket") or self.names.bucket(self.account)
+            self.bucket = p.get("access_logs_bucket") or self.names.bucket(self.account, self.region)
             self.bucket_state = self._read_bucket(self.bucket)
 
     def _find_certificate(self, domain):
