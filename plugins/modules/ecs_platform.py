@@ -20,7 +20,7 @@ description:
     Container Insights.
   - B(Task definitions) C(<name>-<service>), one essential container per service (image, CPU and memory,
     port, environment, secrets as Secrets Manager ARNs, C(awslogs), a container health check). A task
-    definition is compared by content with the family's latest revision: an unchanged spec registers nothing.
+    definition is compared by content with the family's latest revision, so an unchanged spec registers nothing.
   - B(Services) in the private subnets with the application security group, behind their target group,
     rolling with the deployment circuit breaker (rollback on), minimum healthy 100% and maximum 200%.
     A service's desired count is set at creation; afterwards service auto scaling owns it (it is only moved

@@ -306,25 +306,47 @@ def test_second_converge_changes_nothing_and_writes_nothing(emulator_session, lo
     assert writes == []
 
 
+def test_drift_is_put_back(emulator_session, local):
+    elb, ecs = emulator_session.boto3_client("elbv2"), emulator_session.boto3_client("ecs")
+    found = _load_balancer(emulator_session)
+    elb.modify_target_group(
+        TargetGroupArn=found["target_groups"]["demo-local-admin"]["TargetGroupArn"], HealthCheckPath="/"
+    )
+    elb.delete_rule(RuleArn=next(r["RuleArn"] for r in found["rules"] if r["Priority"] == "20"))
+    ecs.update_service(cluster="demo-local", service="worker", desiredCount=9)  # above max_tasks 4
+    run = run_playbook(emulator_session, "playbooks/cluster.yml", limit=PRIMARY)
+    assert run.rc == 0, run.messages()
+    assert run.result("Converge the load balancer", PRIMARY)["changes"] == [
+        "target group demo-local-admin: set the health check to /health every 30 s",
+        "create listener rule 20: path /api/*,/health -> api",
+    ]
+    assert run.result("Converge the ECS cluster", PRIMARY)["changes"] == [
+        "update ECS service worker: desired tasks 9 -> 4"
+    ]
+    found = _load_balancer(emulator_session)
+    assert found["target_groups"]["demo-local-admin"]["HealthCheckPath"] == "/health"
+    assert sorted(r["Priority"] for r in found["rules"]) == ["10", "20"]
+    assert _services(emulator_session, ["worker"])["worker"]["desiredCount"] == 4
+
+
 def test_a_new_image_and_tls_policy_show_in_the_diff_and_register_one_revision(emulator_session, local):
     spec = yaml.safe_load((ROOT / "inventories/local/group_vars/all/cluster.yml").read_text())
     services = [{**s, "image": "api:1.1.0"} if s["name"] == "api" else s for s in spec["cluster_services"]]
     extra = {"cluster_services": services, "cluster_alb_ssl_policy": "ELBSecurityPolicy-TLS13-1-3-2021-06"}
-    plan = run_playbook(
-        emulator_session, "playbooks/cluster.yml", limit=PRIMARY, extra_vars=extra, check=True, diff=True
-    )
-    assert plan.rc == 0, plan.messages()
-    ecs = plan.result("Converge the ECS cluster", PRIMARY)
+    emulator_session.clear_calls()
+    run = run_playbook(emulator_session, "playbooks/cluster.yml", limit=PRIMARY, extra_vars=extra, diff=True)
+    assert run.rc == 0, run.messages()
+    ecs = run.result("Converge the ECS cluster", PRIMARY)
     assert ecs["diff"]["before"]["task_definitions"]["api"]["image"] == f"{REGISTRY}/demo-local/api:1.0.0"
     assert ecs["diff"]["after"]["task_definitions"]["api"]["image"] == f"{REGISTRY}/demo-local/api:1.1.0"
-    alb = plan.result("Converge the load balancer", PRIMARY)
+    assert ecs["changes"] == [
+        f"register a new revision of task definition demo-local-api (image {REGISTRY}/demo-local/api:1.1.0)",
+        "update ECS service api: task_definition",
+    ]
+    alb = run.result("Converge the load balancer", PRIMARY)
     assert alb["diff"]["before"]["listeners"]["HTTPS 443"]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert alb["diff"]["after"]["listeners"]["HTTPS 443"]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-3-2021-06"
     assert alb["changes"] == ["listener HTTPS 443: set ssl_policy"]
-
-    emulator_session.clear_calls()
-    run = run_playbook(emulator_session, "playbooks/cluster.yml", limit=PRIMARY, extra_vars=extra)
-    assert run.rc == 0, run.messages()
     writes = sorted(c["operation"] for c in emulator_session.calls()["calls"] if c["kind"] == "write")
     assert writes == ["ModifyListener", "RegisterTaskDefinition", "UpdateService"]
     api = _services(emulator_session, ["api"])["api"]
@@ -442,7 +464,7 @@ def test_banking_llm_example_converges_and_reconverges_without_writes(emulator, 
     assert lb["attributes"]["deletion_protection.enabled"] == "true"  # prod is a protected environment
     assert lb["listeners"][443]["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     emulator.clear_calls()
-    again = playbook("site.yml", inventory="inventories/examples/banking-llm", extra_vars=extra)
+    again = playbook("playbooks/cluster.yml", inventory="inventories/examples/banking-llm", extra_vars=extra)
     assert again.rc == 0, again.messages()
     assert again.changed() == 0
     assert emulator.writes() == []

@@ -279,7 +279,9 @@ class AlbReconciler:
             "protocol": "HTTPS",
             "certificate": self.certificate,
             "ssl_policy": self.p.get("ssl_policy") or DEFAULT_SSL_POLICY,
-            "default": self._action_view(self._default_action()),
+            "default": f"forward to {self.p['default_service']}"
+            if self.p.get("default_service")
+            else "fixed response 404",
         }
 
     REDIRECT = [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}]
