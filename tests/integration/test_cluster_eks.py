@@ -452,13 +452,47 @@ BAD_INPUT = {
 }
 
 
+@pytest.fixture(scope="module")
+def bad_input_run(emulator_session, tmp_path_factory):
+    """Every bad-input case at once: one host per case (its variables in host_vars), one playbook run."""
+    import shutil
+
+    import yaml
+    from conftest import ROOT
+    from conftest import run_playbook
+
+    inventory = tmp_path_factory.mktemp("bad-input") / "dev"
+    shutil.copytree(ROOT / "inventories" / "dev", inventory)
+    hosts = {f"bad-{index}": case for index, case in enumerate(BAD_INPUT)}
+    (inventory / "hosts.yml").write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "vars": {
+                        "ansible_connection": "local",
+                        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                    },
+                    "hosts": dict.fromkeys(hosts),
+                }
+            }
+        )
+    )
+    for host, case in hosts.items():
+        variables = {"platform_region": "us-east-1", "vpc_azs": ["us-east-1a", "us-east-1b"], **BAD_INPUT[case][0]}
+        (inventory / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(variables))
+    emulator_session.reset()
+    run = run_playbook(emulator_session, CLUSTER_ONLY, inventory=str(inventory))
+    return run, {case: host for host, case in hosts.items()}, emulator_session.calls()["calls"]
+
+
 @pytest.mark.parametrize("case", list(BAD_INPUT))
-def test_bad_input_is_rejected_before_any_call(emulator, playbook, case):
-    extra_vars, message = BAD_INPUT[case]
-    run = playbook(CLUSTER_ONLY, inventory="inventories/dev", extra_vars=extra_vars)
+def test_bad_input_is_rejected_before_any_call(bad_input_run, case):
+    run, host_of, calls = bad_input_run
     assert run.rc != 0
-    assert message in run.messages()
-    assert emulator.calls()["calls"] == []
+    result = run.result("Validate the EKS spec", host_of[case])
+    assert result.get("failed"), result
+    assert BAD_INPUT[case][1] in str(result["msg"])
+    assert calls == []  # no host made any AWS call
 
 
 # -- every inventory ------------------------------------------------------------------------------------------------------
