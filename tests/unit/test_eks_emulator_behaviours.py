@@ -99,3 +99,11 @@ def test_the_endpoint_and_ca_point_at_the_fake_api_server(cluster):
         "/eks/us-east-1/c1"
     )
     assert base64.b64decode(described["certificateAuthority"]["data"]).startswith(b"-----BEGIN CERTIFICATE-----")
+
+
+def test_every_cluster_has_its_own_oidc_issuer(cluster):
+    eks, role = cluster
+    eks.create_cluster(name="c2", version="1.28", roleArn=role, resourcesVpcConfig={"subnetIds": ["subnet-1"]})
+    issuers = {eks.describe_cluster(name=n)["cluster"]["identity"]["oidc"]["issuer"] for n in ("c1", "c2")}
+    assert len(issuers) == 2
+    assert all(i.startswith("https://oidc.eks.us-east-1.amazonaws.com/id/") for i in issuers)
