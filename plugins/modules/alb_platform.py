@@ -9,7 +9,7 @@ short_description: Converge an internet-facing Application Load Balancer with it
 version_added: 0.1.0
 description:
   - Reconciles the load balancer of one environment in one region in one run.
-  - B(Access logs) to an S3 bucket (C(<name>-alb-logs-<account>) by default) with public access blocked, SSE-S3
+  - B(Access logs) to an S3 bucket (C(<name>-alb-logs-<account>-<region>) by default) with public access blocked, SSE-S3
     (the only encryption access logs support), a lifecycle expiry, and the bucket policy that lets Elastic
     Load Balancing deliver logs (the region's ELB account, or the log delivery service principal in newer regions).
   - B(The load balancer) C(<name>-alb), internet-facing in the public subnets with the security tier's C(alb)
@@ -82,7 +82,7 @@ options:
     type: bool
     default: true
   access_logs_bucket:
-    description: The bucket; by default C(<name>-alb-logs-<account id>), created and kept by this module.
+    description: The bucket; by default C(<name>-alb-logs-<account id>-<region>), created and kept by this module.
     type: str
   access_logs_prefix:
     description: Key prefix of the access logs.

@@ -12,15 +12,15 @@ description:
     type where AWS has a batched read, then the writes.
   - B(ECR repositories) C(<name>/<repository>) with scan on push and a lifecycle policy (untagged images expire,
     the newest O(ecr_keep_images) stay).
-  - B(IAM roles) C(<name>-ecs-execution) (the AWS managed C(AmazonECSTaskExecutionRolePolicy) plus reading
-    the services' secrets and decrypting them with the security tier's secrets key) and C(<name>-ecs-task)
+  - B(IAM roles) C(<name>-ecs-execution-<region>) (the AWS managed C(AmazonECSTaskExecutionRolePolicy) plus reading
+    the services' secrets and decrypting them with the security tier's secrets key) and C(<name>-ecs-task-<region>)
     (O(task_role_policy_statements)), both assumable by ECS tasks of this account only.
   - B(Log groups) C(/aws/ecs/<name>/<service>) with a retention.
   - B(The cluster) with the C(FARGATE) and C(FARGATE_SPOT) capacity providers, a default strategy and
     Container Insights.
   - B(Task definitions) C(<name>-<service>), one essential container per service (image, CPU and memory,
     port, environment, secrets as Secrets Manager ARNs, C(awslogs), a container health check). A task
-    definition is compared by content with the family's latest revision: an unchanged spec registers nothing.
+    definition is compared by content with the family's latest revision, so an unchanged spec registers nothing.
   - B(Services) in the private subnets with the application security group, behind their target group,
     rolling with the deployment circuit breaker (rollback on), minimum healthy 100% and maximum 200%.
     A service's desired count is set at creation; afterwards service auto scaling owns it (it is only moved

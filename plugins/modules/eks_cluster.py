@@ -132,7 +132,9 @@ options:
     type: bool
     default: false
   irsa_roles:
-    description: IAM roles for service accounts, named C(<name>-<region>-irsa-<role name>) (IAM is global; an environment with clusters in two regions gets a set per region), trusted by the cluster's OIDC provider.
+    description:
+      - IAM roles for service accounts, named C(<name>-<region>-irsa-<role name>), trusted by the cluster's OIDC provider.
+      - IAM is global; an environment with clusters in two regions gets a set of roles per region.
     type: list
     elements: dict
     default: []

@@ -39,13 +39,13 @@ def writes(emulator):
 
 @pytest.fixture(scope="module")
 def converged(emulator_session):
-    """site.yml on the primary region, at -vvv with --diff, the text output kept for the secret test."""
+    """site.yml (every tier of local, search included) on the primary region, at -vvv with --diff; the text
+    output is kept for the secret test."""
     emulator_session.reset()
     run = run_playbook(
         emulator_session,
         "site.yml",
         limit=PRIMARY,
-        extra_vars={"search_enabled": False},  # these tests are about the cache
         verbosity=3,
         diff=True,
         callback="default",
@@ -123,6 +123,10 @@ def test_facts_match_what_the_info_module_finds(emulator_session, converged):
     assert cache["auth_secret_arn"].split(":secret:")[1].startswith(SECRET)
     shown = run.result("Show the cache", PRIMARY)["msg"]
     assert "(1 primary + 2 replica(s)), Multi-AZ" in shown and "AUTH token in local/demo/cache/auth-token" in shown
+    search = run.result("Read the search domain", PRIMARY)  # local converges the search tier too
+    described = emulator_session.boto3_client("opensearch").describe_domain(DomainName="demo-local-search")
+    assert search["exists"] and search["search"]["endpoint"] == described["DomainStatus"]["Endpoints"]["vpc"]
+    assert "3 x r6g.large.search, zone aware" in run.result("Show the search domain", PRIMARY)["msg"]
 
 
 def test_second_converge_changes_nothing_and_writes_nothing(emulator_session, converged):

@@ -452,39 +452,78 @@ BAD_INPUT = {
 }
 
 
+@pytest.fixture(scope="module")
+def bad_input_run(emulator_session, tmp_path_factory):
+    """Every bad-input case at once: one host per case (its variables in host_vars), one playbook run."""
+    import shutil
+
+    import yaml
+    from conftest import ROOT
+    from conftest import run_playbook
+
+    inventory = tmp_path_factory.mktemp("bad-input") / "dev"
+    shutil.copytree(ROOT / "inventories" / "dev", inventory)
+    hosts = {f"bad-{index}": case for index, case in enumerate(BAD_INPUT)}
+    (inventory / "hosts.yml").write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "vars": {
+                        "ansible_connection": "local",
+                        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                    },
+                    "hosts": dict.fromkeys(hosts),
+                }
+            }
+        )
+    )
+    for host, case in hosts.items():
+        variables = {"platform_region": "us-east-1", "vpc_azs": ["us-east-1a", "us-east-1b"], **BAD_INPUT[case][0]}
+        (inventory / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(variables))
+    emulator_session.reset()
+    run = run_playbook(emulator_session, CLUSTER_ONLY, inventory=str(inventory))
+    return run, {case: host for host, case in hosts.items()}, emulator_session.calls()["calls"]
+
+
 @pytest.mark.parametrize("case", list(BAD_INPUT))
-def test_bad_input_is_rejected_before_any_call(emulator, playbook, case):
-    extra_vars, message = BAD_INPUT[case]
-    run = playbook(CLUSTER_ONLY, inventory="inventories/dev", extra_vars=extra_vars)
+def test_bad_input_is_rejected_before_any_call(bad_input_run, case):
+    run, host_of, calls = bad_input_run
     assert run.rc != 0
-    assert message in run.messages()
-    assert emulator.calls()["calls"] == []
+    result = run.result("Validate the EKS spec", host_of[case])
+    assert result.get("failed"), result
+    assert BAD_INPUT[case][1] in str(result["msg"])
+    assert calls == []  # no host made any AWS call
 
 
 # -- every inventory ------------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("inventory", ["staging", "prod"])
-def test_staging_and_prod_converge_and_reconverge_without_writes(emulator, playbook, inventory):
-    run = playbook(PLAYBOOK, inventory=f"inventories/{inventory}")
-    assert run.rc == 0, run.messages()
-    regions = ["us-east-1", "us-west-2"] if inventory == "prod" else ["us-east-1"]
-    for region in regions:
+def test_staging_and_prod_converge_and_reconverge_without_writes(emulator, playbook):
+    """Both environments at once (two ansible-playbook runs side by side: no name of one is a name of the other)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    inventories = ["staging", "prod"]
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda env: playbook(PLAYBOOK, inventory=f"inventories/{env}"), inventories))
+    for run in runs:
+        assert run.rc == 0, run.messages()
+    for inventory, region in (("staging", "us-east-1"), ("prod", "us-east-1"), ("prod", "us-west-2")):
         cluster = describe(emulator, f"moneytrack-{inventory}", region)
         assert cluster["version"] == "1.28"
         groups = eks(emulator, region).list_nodegroups(clusterName=cluster["name"])["nodegroups"]
         assert sorted(groups) == ["general-purpose", "memory-optimized"]
         role = emulator.boto3_client("iam").get_role(RoleName=f"moneytrack-{inventory}-{region}-eks-cluster")["Role"]
         assert cluster["roleArn"] == role["Arn"]  # IAM is global: one set of roles per region
-    if inventory == "prod":
-        general = eks(emulator).describe_nodegroup(clusterName="moneytrack-prod", nodegroupName="general-purpose")
-        assert general["nodegroup"]["scalingConfig"] == {"minSize": 3, "maxSize": 10, "desiredSize": 3}
+    general = eks(emulator).describe_nodegroup(clusterName="moneytrack-prod", nodegroupName="general-purpose")
+    assert general["nodegroup"]["scalingConfig"] == {"minSize": 3, "maxSize": 10, "desiredSize": 3}
     emulator.clear_calls()
-    again = playbook(CLUSTER_ONLY, inventory=f"inventories/{inventory}")
-    assert again.rc == 0, again.messages()
+    with ThreadPoolExecutor(2) as pool:
+        again = list(pool.map(lambda env: playbook(CLUSTER_ONLY, inventory=f"inventories/{env}"), inventories))
+    for run in again:
+        assert run.rc == 0, run.messages()
     assert aws_writes(emulator) == []
-    assert again.changed() == 0
+    assert [run.changed() for run in again] == [0, 0]
 
 
 # -- opt-in: the same apply logic against a real cluster (skipped unless KUBECONFIG is set) -----------------------------

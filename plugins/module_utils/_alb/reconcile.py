@@ -144,7 +144,7 @@ class AlbReconciler:
         if p.get("waf"):
             self.acl_wanted = p.get("waf_web_acl_arn") or self._find_web_acl()
         if p.get("access_logs"):
-            self.bucket = p.get("access_logs_bucket") or self.names.bucket(self.account)
+            self.bucket = p.get("access_logs_bucket") or self.names.bucket(self.account, self.region)
             self.bucket_state = self._read_bucket(self.bucket)
 
     def _find_certificate(self, domain):
@@ -279,7 +279,9 @@ class AlbReconciler:
             "protocol": "HTTPS",
             "certificate": self.certificate,
             "ssl_policy": self.p.get("ssl_policy") or DEFAULT_SSL_POLICY,
-            "default": self._action_view(self._default_action()),
+            "default": f"forward to {self.p['default_service']}"
+            if self.p.get("default_service")
+            else "fixed response 404",
         }
 
     REDIRECT = [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}]

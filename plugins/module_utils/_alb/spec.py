@@ -71,8 +71,9 @@ class Names:
     def target_group(self, service):
         return f"{self.base}-{service}"
 
-    def bucket(self, account):
-        return f"{self.base}-alb-logs-{account}"
+    def bucket(self, account, region):
+        # S3 bucket names are global: one bucket per region of the environment.
+        return f"{self.base}-alb-logs-{account}-{region}"
 
 
 def _int(value):

@@ -265,8 +265,6 @@ def _parameter_value(value):
 
 def desired_parameters(spec):
     """The parameter group's values: the user's plus ``cluster-enabled`` from the cluster mode."""
-    values = {
-        str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in (spec.get("parameters") or {}).items()
-    }
+    values = {str(k): _parameter_value(v) for k, v in (spec.get("parameters") or {}).items()}
     values["cluster-enabled"] = "yes" if spec.get("cluster_mode") == "enabled" else "no"
     return dict(sorted(values.items()))

@@ -134,6 +134,15 @@ class DatabaseReconciler:
             self.remove()
             self.after_snapshot = {} if not self.check_mode else self.before_snapshot
             return
+        if self.dr and self.state.source is None and self.check_mode:
+            # A dry run of a whole environment: the primary is only planned too.
+            self.parameter_group()
+            self.monitoring_role()
+            self.changes.add(
+                f"create DR replica {self.names.dr} of {self.names.primary} in {self.p['primary_region']} (once it exists)"
+            )
+            self.after_snapshot = self.snapshot(planned=True)
+            return
         if self.dr and self.state.source is None:
             raise ReconcileError(
                 f"primary_region: the primary instance {self.names.primary} does not exist in {self.p['primary_region']}; "

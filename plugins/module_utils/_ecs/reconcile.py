@@ -54,7 +54,7 @@ class EcsReconciler:
         self.warnings = []
         self.partition = partition_for(region)
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
-        self.names = Names(params["name"])
+        self.names = Names(params["name"], region)
         self.purge_tags = params.get("purge_tags", True)
         self.services = [service_defaults(s) for s in params.get("services") or []]
         self.account = None

@@ -71,11 +71,13 @@ _SECRET_ARN_RE = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:s
 class Names:
     """Resource names derived from the cluster's name (``<platform>-<environment>``)."""
 
-    def __init__(self, base):
+    def __init__(self, base, region=None):
         self.base = base
         self.cluster = base
-        self.execution_role = f"{base}-ecs-execution"
-        self.task_role = f"{base}-ecs-task"
+        # IAM is global and every region of the environment has its own secrets: one role pair per region.
+        suffix = f"-{region}" if region else ""
+        self.execution_role = f"{base}-ecs-execution{suffix}"
+        self.task_role = f"{base}-ecs-task{suffix}"
 
     def family(self, service):
         return f"{self.base}-{service}"

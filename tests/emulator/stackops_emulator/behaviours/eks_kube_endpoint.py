@@ -5,11 +5,17 @@ AWS: DescribeCluster returns ``endpoint``, "the endpoint for your Kubernetes API
 (https://docs.aws.amazon.com/eks/latest/APIReference/API_Cluster.html). moto makes up both, so no client can
 connect. This behaviour starts the fake API server (``stackops_emulator.kube``) on first use and gives every
 cluster its URL on that server and that server's CA; deleting a cluster drops its Kubernetes objects.
+
+Also: every EKS cluster has its own OIDC issuer, ``https://oidc.eks.<region>.amazonaws.com/id/<32 hex>``
+(https://docs.aws.amazon.com/eks/latest/userguide/enable-iam-roles-for-service-accounts.html); moto draws the
+id once per process, so every cluster of a region shares one issuer (and one IAM OIDC provider). A cluster
+created here gets an id of its own.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 
 from ..kube import get_fake
 from ..kube import running_fake
@@ -23,7 +29,10 @@ def _version_of(region, name):
 
 class EksKubeEndpoint:
     name = "eks-kube-endpoint"
-    summary = "EKS cluster endpoints and CAs point at a fake Kubernetes API server (HTTPS, bearer tokens from STS)"
+    summary = (
+        "EKS cluster endpoints and CAs point at a fake Kubernetes API server (HTTPS, bearer tokens from STS); "
+        "each cluster has its own OIDC issuer"
+    )
     documented_by = "https://docs.aws.amazon.com/eks/latest/APIReference/API_Cluster.html"
 
     def reset(self):
@@ -54,6 +63,10 @@ class EksKubeEndpoint:
         if found is not None:
             found.endpoint = endpoint
             found.certificate_authority = {"data": ca_data}
+            if call.operation == "CreateCluster":
+                issuer = f"https://oidc.eks.{call.region}.amazonaws.com/id/{uuid.uuid4().hex.upper()}"
+                found.identity = {"oidc": {"issuer": issuer}}
+            cluster["identity"] = found.identity
         cluster["endpoint"] = endpoint
         cluster["certificateAuthority"] = {"data": ca_data}
         body = json.dumps(payload, default=str).encode()
