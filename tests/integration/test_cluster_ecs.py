@@ -307,7 +307,7 @@ def test_second_converge_changes_nothing_and_writes_nothing(emulator_session, lo
     assert writes == []
 
 
-def test_drift_is_put_back(emulator_session, local):
+def test_drift_is_put_back_even_when_throttled(emulator_session, local):
     elb, ecs = emulator_session.boto3_client("elbv2"), emulator_session.boto3_client("ecs")
     found = _load_balancer(emulator_session)
     elb.modify_target_group(
@@ -315,8 +315,15 @@ def test_drift_is_put_back(emulator_session, local):
     )
     elb.delete_rule(RuleArn=next(r["RuleArn"] for r in found["rules"] if r["Priority"] == "20"))
     ecs.update_service(cluster="demo-local", service="worker", desiredCount=9)  # above max_tasks 4
-    run = run_playbook(emulator_session, "playbooks/cluster.yml", limit=PRIMARY)
+    # ... while ECS and ELB throttle one call in five: the clients' retries absorb it.
+    emulator_session.set_faults(throttle_rate=0.2, seed=5, services=["ecs", "elasticloadbalancing"])
+    try:
+        run = run_playbook(emulator_session, "playbooks/cluster.yml", limit=PRIMARY)
+        throttled = emulator_session.calls()["faults"]
+    finally:
+        emulator_session.set_faults()
     assert run.rc == 0, run.messages()
+    assert throttled > 0
     assert run.result("Converge the load balancer", PRIMARY)["changes"] == [
         "target group demo-local-admin: set the health check to /health every 30 s",
         "create listener rule 20: path /api/*,/health -> api",
