@@ -11,6 +11,7 @@ from conftest import run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
 PRIMARY, DR = "local-use1", "local-usw2"
+STACK = "tests/integration/playbooks/cluster_ecs.yml"  # network, security, cluster (site.yml also runs later tiers)
 ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
 
@@ -70,7 +71,7 @@ def _load_balancer(emulator, name="demo-local-alb", region="us-east-1"):
 @pytest.fixture(scope="module")
 def local(emulator_session):
     emulator_session.reset()
-    run = run_playbook(emulator_session, "site.yml")
+    run = run_playbook(emulator_session, STACK)
     assert run.rc == 0, run.messages()
     return run
 
@@ -306,7 +307,7 @@ def test_second_converge_changes_nothing_and_writes_nothing(emulator_session, lo
     assert writes == []
 
 
-def test_drift_is_put_back(emulator_session, local):
+def test_drift_is_put_back_even_when_throttled(emulator_session, local):
     elb, ecs = emulator_session.boto3_client("elbv2"), emulator_session.boto3_client("ecs")
     found = _load_balancer(emulator_session)
     elb.modify_target_group(
@@ -314,8 +315,15 @@ def test_drift_is_put_back(emulator_session, local):
     )
     elb.delete_rule(RuleArn=next(r["RuleArn"] for r in found["rules"] if r["Priority"] == "20"))
     ecs.update_service(cluster="demo-local", service="worker", desiredCount=9)  # above max_tasks 4
-    run = run_playbook(emulator_session, "playbooks/cluster.yml", limit=PRIMARY)
+    # ... while ECS and ELB throttle one call in five: the clients' retries absorb it.
+    emulator_session.set_faults(throttle_rate=0.2, seed=5, services=["ecs", "elasticloadbalancing"])
+    try:
+        run = run_playbook(emulator_session, "playbooks/cluster.yml", limit=PRIMARY)
+        throttled = emulator_session.calls()["faults"]
+    finally:
+        emulator_session.set_faults()
     assert run.rc == 0, run.messages()
+    assert throttled > 0
     assert run.result("Converge the load balancer", PRIMARY)["changes"] == [
         "target group demo-local-admin: set the health check to /health every 30 s",
         "create listener rule 20: path /api/*,/health -> api",
@@ -363,7 +371,7 @@ def test_a_new_image_and_tls_policy_show_in_the_diff_and_register_one_revision(e
 
 
 def test_check_mode_on_an_empty_account_plans_without_writing(emulator, playbook):
-    run = playbook("site.yml", limit=PRIMARY, check=True, diff=True)
+    run = playbook(STACK, limit=PRIMARY, check=True, diff=True)
     assert run.rc == 0, run.messages()
     assert emulator.writes() == []
     ecs = run.result("Converge the ECS cluster", PRIMARY)
@@ -451,7 +459,7 @@ def test_bad_input_is_rejected_before_any_call(emulator, playbook, case):
 @pytest.mark.slow
 def test_banking_llm_example_converges_and_reconverges_without_writes(emulator, playbook):
     extra = {"demo_self_signed_certificate": True}
-    run = playbook("site.yml", inventory="inventories/examples/banking-llm", extra_vars=extra)
+    run = playbook(STACK, inventory="inventories/examples/banking-llm", extra_vars=extra)
     assert run.rc == 0, run.messages()
     api = _services(emulator, ["api", "worker"], cluster="banking-llm-prod")
     assert api["api"]["taskDefinition"].endswith("banking-llm-prod-api:1")

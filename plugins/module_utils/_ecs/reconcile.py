@@ -17,6 +17,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 
 from ..platform import Changes
 from ..platform import WaitTimeout
+from ..platform import client_token
 from ..platform import identity_tags
 from ..platform import partition_for
 from ..platform import resource_tags
@@ -552,6 +553,7 @@ class EcsReconciler:
                     deploymentController={"type": "ECS"},
                     propagateTags="SERVICE",
                     enableECSManagedTags=True,
+                    clientToken=client_token(),  # a retry after a lost response returns the first service
                     tags=_ecs_tag_list(self.tags(name, **{st.TAG_SERVICE: name})),
                     aws_retry=True,
                     **params,
