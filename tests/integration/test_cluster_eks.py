@@ -260,7 +260,14 @@ def test_node_group_changes_show_in_the_diff_and_kubernetes_drift_is_corrected(d
     path = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/auth-service"
     api.call("PATCH", path, body={"spec": {"replicas": 7}}, content_type="application/merge-patch+json")
     emulator.clear_calls()
-    run = again(diff=True, extra_vars={"cluster_eks_node_groups": groups})
+    run = again(
+        diff=True,
+        extra_vars={
+            "cluster_eks_node_groups": groups,
+            "cluster_eks_public_access_cidrs": ["10.0.0.0/8"],  # seed 003
+            "cluster_eks_log_types": ["api", "audit"],
+        },
+    )
     assert run.rc == 0, run.messages()
     kube_result = run.result(KUBE_TASK, HOST)
     assert kube_result["changes"] == [f"update Deployment {NAMESPACE}/auth-service"]
@@ -269,13 +276,19 @@ def test_node_group_changes_show_in_the_diff_and_kubernetes_drift_is_corrected(d
     api.close()
     result = run.result(TASK, HOST)
     assert result["changes"] == [
+        "update the API endpoint access of EKS cluster moneytrack-dev (private on, public from 10.0.0.0/8)",
+        "set the control-plane logs of EKS cluster moneytrack-dev to api, audit",
         "update node group general-purpose: scaling, labels",
         "update node group memory-optimized: taints",
     ]
+    cluster = describe(emulator)
+    assert cluster["resourcesVpcConfig"]["publicAccessCidrs"] == ["10.0.0.0/8"]
+    assert len(cluster["resourcesVpcConfig"]["subnetIds"]) == 2  # an endpoint update keeps the subnets
+    assert next(e for e in cluster["logging"]["clusterLogging"] if e["enabled"])["types"] == ["api", "audit"]
     before, after = result["diff"]["before"]["node_groups"], result["diff"]["after"]["node_groups"]
     assert (before["general-purpose"]["desired_size"], after["general-purpose"]["desired_size"]) == (1, 2)
     assert after["memory-optimized"]["taints"] == ["workload=analytics:NoExecute"]
-    assert set(aws_writes(emulator)) == {"eks:UpdateNodegroupConfig"}
+    assert set(aws_writes(emulator)) == {"eks:UpdateClusterConfig", "eks:UpdateNodegroupConfig"}
     general = node_group(emulator, "general-purpose")
     assert general["scalingConfig"] == {"minSize": 1, "maxSize": 4, "desiredSize": 2}
     assert general["labels"] == {"workload": "general", "team": "payments"}

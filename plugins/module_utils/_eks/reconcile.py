@@ -447,9 +447,10 @@ class EksReconciler:
             or before["endpoint_public_access"] != after["endpoint_public_access"]
             or (after["endpoint_public_access"] and before["public_access_cidrs"] != after["public_access_cidrs"])
         ):
+            private = "on" if after["endpoint_private_access"] else "off"
+            public = f"from {', '.join(after['public_access_cidrs'])}" if after["endpoint_public_access"] else "off"
             if self.changes.add(
-                f"update the API endpoint access of EKS cluster {name} (private {after['endpoint_private_access']}, "
-                f"public {after['endpoint_public_access']} from {', '.join(after['public_access_cidrs'])})"
+                f"update the API endpoint access of EKS cluster {name} (private {private}, public {public})"
             ):
                 update = self.eks.update_cluster_config(name=name, resourcesVpcConfig=vpc, aws_retry=True)["update"]
                 self._wait_update(update)
