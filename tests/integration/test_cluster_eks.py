@@ -312,6 +312,14 @@ def test_an_immutable_node_group_change_is_refused_before_writing(dev):
 def test_a_higher_version_upgrades_control_plane_then_node_groups(dev):
     emulator, _run, again = dev
     emulator.clear_calls()
+    plan = again(check=True, extra_vars={"cluster_eks_version": "1.30"})
+    assert plan.rc == 0, plan.messages()
+    assert aws_writes(emulator) == []  # check mode on an existing cluster: the plan, no write
+    assert (
+        "upgrade the control plane of EKS cluster moneytrack-dev to Kubernetes 1.29"
+        in plan.result(TASK, HOST)["changes"]
+    )
+    assert describe(emulator)["version"] == "1.28"
     run = again(extra_vars={"cluster_eks_version": "1.30"})
     assert run.rc == 0, run.messages()
     changes = run.result(TASK, HOST)["changes"]
