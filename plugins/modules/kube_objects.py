@@ -21,7 +21,7 @@ description:
     as a create without contacting Kubernetes. C(--diff) shows the managed fields before and after.
   - With O(prune), objects labelled as this cluster's (C(app.kubernetes.io/managed-by=stackops.platform),
     C(stackops.platform/cluster=<cluster>)) that the spec no longer has are deleted.
-  - With O(wait), Deployments are waited for until every replica is updated and available.
+  - With O(wait), Deployments created or changed in the run are waited for until every replica is updated and available.
 author:
   - stackops platform engineers (@stackops)
 options:

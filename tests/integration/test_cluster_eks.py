@@ -260,7 +260,14 @@ def test_node_group_changes_show_in_the_diff_and_kubernetes_drift_is_corrected(d
     path = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/auth-service"
     api.call("PATCH", path, body={"spec": {"replicas": 7}}, content_type="application/merge-patch+json")
     emulator.clear_calls()
-    run = again(diff=True, extra_vars={"cluster_eks_node_groups": groups})
+    run = again(
+        diff=True,
+        extra_vars={
+            "cluster_eks_node_groups": groups,
+            "cluster_eks_public_access_cidrs": ["10.0.0.0/8"],  # seed 003
+            "cluster_eks_log_types": ["api", "audit"],
+        },
+    )
     assert run.rc == 0, run.messages()
     kube_result = run.result(KUBE_TASK, HOST)
     assert kube_result["changes"] == [f"update Deployment {NAMESPACE}/auth-service"]
@@ -269,13 +276,19 @@ def test_node_group_changes_show_in_the_diff_and_kubernetes_drift_is_corrected(d
     api.close()
     result = run.result(TASK, HOST)
     assert result["changes"] == [
+        "update the API endpoint access of EKS cluster moneytrack-dev (private on, public from 10.0.0.0/8)",
+        "set the control-plane logs of EKS cluster moneytrack-dev to api, audit",
         "update node group general-purpose: scaling, labels",
         "update node group memory-optimized: taints",
     ]
+    cluster = describe(emulator)
+    assert cluster["resourcesVpcConfig"]["publicAccessCidrs"] == ["10.0.0.0/8"]
+    assert len(cluster["resourcesVpcConfig"]["subnetIds"]) == 2  # an endpoint update keeps the subnets
+    assert next(e for e in cluster["logging"]["clusterLogging"] if e["enabled"])["types"] == ["api", "audit"]
     before, after = result["diff"]["before"]["node_groups"], result["diff"]["after"]["node_groups"]
     assert (before["general-purpose"]["desired_size"], after["general-purpose"]["desired_size"]) == (1, 2)
     assert after["memory-optimized"]["taints"] == ["workload=analytics:NoExecute"]
-    assert set(aws_writes(emulator)) == {"eks:UpdateNodegroupConfig"}
+    assert set(aws_writes(emulator)) == {"eks:UpdateClusterConfig", "eks:UpdateNodegroupConfig"}
     general = node_group(emulator, "general-purpose")
     assert general["scalingConfig"] == {"minSize": 1, "maxSize": 4, "desiredSize": 2}
     assert general["labels"] == {"workload": "general", "team": "payments"}
@@ -299,6 +312,14 @@ def test_an_immutable_node_group_change_is_refused_before_writing(dev):
 def test_a_higher_version_upgrades_control_plane_then_node_groups(dev):
     emulator, _run, again = dev
     emulator.clear_calls()
+    plan = again(check=True, extra_vars={"cluster_eks_version": "1.30"})
+    assert plan.rc == 0, plan.messages()
+    assert aws_writes(emulator) == []  # check mode on an existing cluster: the plan, no write
+    assert (
+        "upgrade the control plane of EKS cluster moneytrack-dev to Kubernetes 1.29"
+        in plan.result(TASK, HOST)["changes"]
+    )
+    assert describe(emulator)["version"] == "1.28"
     run = again(extra_vars={"cluster_eks_version": "1.30"})
     assert run.rc == 0, run.messages()
     changes = run.result(TASK, HOST)["changes"]
@@ -480,7 +501,7 @@ def bad_input_run(emulator_session, tmp_path_factory):
     for host, case in hosts.items():
         variables = {"platform_region": "us-east-1", "vpc_azs": ["us-east-1a", "us-east-1b"], **BAD_INPUT[case][0]}
         (inventory / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(variables))
-    emulator_session.reset()
+    emulator_session.clear_calls()  # no reset needed: nothing may be called at all
     run = run_playbook(emulator_session, CLUSTER_ONLY, inventory=str(inventory))
     return run, {case: host for host, case in hosts.items()}, emulator_session.calls()["calls"]
 
@@ -499,9 +520,18 @@ def test_bad_input_is_rejected_before_any_call(bad_input_run, case):
 
 
 @pytest.mark.slow
-def test_staging_and_prod_converge_and_reconverge_without_writes(emulator, playbook):
-    """Both environments at once (two ansible-playbook runs side by side: no name of one is a name of the other)."""
+def test_staging_and_prod_converge_and_reconverge_without_writes(emulator_session):
+    """Both environments at once (two ansible-playbook runs side by side: no name of one is a name of the other).
+
+    No reset first (a reset costs seconds): whatever another test left has other names."""
     from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import run_playbook
+
+    emulator = emulator_session
+
+    def playbook(path, **kwargs):
+        return run_playbook(emulator, path, **kwargs)
 
     inventories = ["staging", "prod"]
     with ThreadPoolExecutor(2) as pool:

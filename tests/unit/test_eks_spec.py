@@ -253,3 +253,35 @@ def test_seed_002_spot_workers_are_valid():
         ],
     }
     assert cluster_eks_spec_errors(copy.deepcopy(spec)) == []
+
+
+def test_a_create_naming_a_new_role_is_retried_while_iam_propagates():
+    from botocore.exceptions import ClientError
+
+    from ansible_collections.stackops.platform.plugins.module_utils._eks.reconcile import after_iam_propagation
+
+    answers = iter(["not yet", "not yet", "done"])
+
+    def create():
+        answer = next(answers)
+        if answer == "not yet":
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "InvalidParameterException",
+                        "Message": "Role arn:aws:iam::1:role/x cannot be assumed",
+                    }
+                },
+                "CreateCluster",
+            )
+        return answer
+
+    assert after_iam_propagation(create, delay=0) == "done"
+
+    def refused():
+        raise ClientError(
+            {"Error": {"Code": "InvalidParameterException", "Message": "Subnets are invalid"}}, "CreateCluster"
+        )
+
+    with pytest.raises(ClientError, match="Subnets are invalid"):
+        after_iam_propagation(refused, delay=0)

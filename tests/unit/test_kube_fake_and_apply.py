@@ -237,3 +237,29 @@ def test_quantities_compare_by_value():
     assert not ap.contains({"limits": {"cpu": "500m"}}, {"limits": {"cpu": "1"}})
     assert ap.contains({"a": [{"b": 1}]}, {"a": [{"b": 1, "c": 2}]})
     assert not ap.contains({"a": [1, 2]}, {"a": [1]})
+
+
+def test_prune_deletes_only_this_clusters_objects_that_left_the_spec(api):
+    from ansible_collections.stackops.platform.plugins.module_utils._eks.spec import kube_objects
+
+    spec = {
+        "namespaces": ["app"],
+        "workloads": [
+            {"name": "api", "namespace": "app", "image": "api:1", "port": 8000},
+            {"name": "worker", "namespace": "app", "image": "worker:1"},
+        ],
+    }
+    for obj in kube_objects(spec, "demo-local"):
+        ap.Applier(api, Changes(False), "demo-local").apply(obj)
+    foreign = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "theirs", "namespace": "app"}, "data": {}}
+    api.call("POST", "/api/v1/namespaces/app/configmaps", body=foreign)
+    spec["workloads"].pop()  # the worker leaves the spec
+    changes = Changes(False)
+    applier = ap.Applier(api, changes, "demo-local")
+    for obj in kube_objects(spec, "demo-local"):
+        applier.apply(obj)
+    applier.prune(list(ap.KINDS))
+    assert changes.items == ["delete Deployment app/worker"]
+    names = [d["metadata"]["name"] for d in api.call("GET", "/apis/apps/v1/namespaces/app/deployments")["items"]]
+    assert names == ["api"]
+    api.call("GET", "/api/v1/namespaces/app/configmaps/theirs")  # not labelled as ours: left alone

@@ -13,6 +13,12 @@ version downgrade, a change EKS cannot make to a node group) stops the run befor
 from __future__ import annotations
 
 import json
+import time
+
+try:
+    from botocore.exceptions import ClientError
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing library
 
 from ..platform import Changes
 from ..platform import WaitTimeout
@@ -34,6 +40,21 @@ KMS_POLICY_NAME = "secrets-encryption"
 
 class ReconcileError(Exception):
     """A problem the user must solve (the message says how); nothing further is attempted."""
+
+
+def after_iam_propagation(call, attempts=12, delay=5.0):
+    """Run a create that names an IAM role made moments ago. IAM is eventually consistent: for a few seconds EKS
+    answers InvalidParameterException ("Role ... cannot be assumed" / "...is not authorized") for a new role."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except ClientError as error:  # pylint: disable=duplicate-except
+            message = error.response.get("Error", {}).get("Message", "")
+            code = error.response.get("Error", {}).get("Code")
+            if code != "InvalidParameterException" or "role" not in message.lower() or attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+    return None
 
 
 def _normalise_json(document):
@@ -437,7 +458,9 @@ class EksReconciler:
                     {"resources": ["secrets"], "provider": {"keyArn": self.state.kms_key_arn}}
                 ]
             if self.changes.add(f"create EKS cluster {name} (Kubernetes {self.p['version']})"):
-                self.state.cluster = self.eks.create_cluster(aws_retry=True, **request)["cluster"]
+                self.state.cluster = after_iam_propagation(lambda: self.eks.create_cluster(aws_retry=True, **request))[
+                    "cluster"
+                ]
                 self._wait_cluster()
             return
         before = self.before_snapshot["cluster"]
@@ -447,9 +470,10 @@ class EksReconciler:
             or before["endpoint_public_access"] != after["endpoint_public_access"]
             or (after["endpoint_public_access"] and before["public_access_cidrs"] != after["public_access_cidrs"])
         ):
+            private = "on" if after["endpoint_private_access"] else "off"
+            public = f"from {', '.join(after['public_access_cidrs'])}" if after["endpoint_public_access"] else "off"
             if self.changes.add(
-                f"update the API endpoint access of EKS cluster {name} (private {after['endpoint_private_access']}, "
-                f"public {after['endpoint_public_access']} from {', '.join(after['public_access_cidrs'])})"
+                f"update the API endpoint access of EKS cluster {name} (private {private}, public {public})"
             ):
                 update = self.eks.update_cluster_config(name=name, resourcesVpcConfig=vpc, aws_retry=True)["update"]
                 self._wait_update(update)
@@ -591,7 +615,7 @@ class EksReconciler:
                     f"{want['min_size']}-{want['max_size']} nodes, desired {want['desired_size']})"
                 )
                 if self.changes.add(sentence):
-                    self.eks.create_nodegroup(aws_retry=True, **request)
+                    after_iam_propagation(lambda r=request: self.eks.create_nodegroup(aws_retry=True, **r))
                     self.wait(
                         lambda g=group_name: (
                             self.eks.describe_nodegroup(clusterName=name, nodegroupName=g, aws_retry=True)["nodegroup"][

@@ -248,6 +248,7 @@ class Applier:
         self.before = {}
         self.after = {}
         self.applied = []
+        self.written = set()  # keys of the objects created or patched in this run
 
     def read(self, obj):
         try:
@@ -266,6 +267,7 @@ class Applier:
             self.before[key] = None
             if self.changes.add(f"create {key}"):
                 self._write("POST", self.kube.path(obj, with_name=False), desired, key)
+                self.written.add(key)
             self.applied.append(obj)
             return
         last = {}
@@ -282,6 +284,7 @@ class Applier:
             return
         if self.changes.add(f"update {key}"):
             self._write("PATCH", self.kube.path(obj), patch, key, "application/merge-patch+json")
+            self.written.add(key)
         self.applied.append(obj)
 
     def _write(self, method, path, body, key, content_type="application/json"):
@@ -320,11 +323,11 @@ class Applier:
             del namespaced
 
     def wait_rollouts(self):
-        """Wait until every applied Deployment has rolled out (updated, available, observed)."""
+        """Wait until every Deployment created or changed in this run has rolled out (updated, available, observed)."""
         if not self.wait or self.changes.check_mode:
             return
         for obj in self.applied:
-            if obj["kind"] != "Deployment":
+            if obj["kind"] != "Deployment" or object_key(obj) not in self.written:
                 continue
 
             def done(target=obj):
