@@ -59,11 +59,17 @@ class Scenario:
 
 # A tier adds one line. With a baseline playbook (benchmarks/baseline_<tier>.yml) the line compares; with
 # None it measures our side only: time and API calls of the first and the no-op converge.
+EARLIER = ("playbooks/network.yml", "playbooks/security.yml")  # what the cluster and data tiers sit on
 SCENARIOS = [
     Scenario("network", "playbooks/network.yml", "benchmarks/baseline_network.yml", "inventories/prod", "prod-use1"),
     Scenario(
         "security", "playbooks/security.yml", None, "inventories/prod", "prod-use1", prepare=("playbooks/network.yml",)
     ),
+    Scenario("cluster_eks", "playbooks/cluster.yml", None, "inventories/prod", "prod-use1", prepare=EARLIER),
+    Scenario("cluster_ecs", "playbooks/cluster.yml", None, "inventories/local", "local-use1", prepare=EARLIER),
+    Scenario("database", "playbooks/database.yml", None, "inventories/prod", "prod-use1", prepare=EARLIER),
+    Scenario("cache", "playbooks/cache.yml", None, "inventories/prod", "prod-use1", prepare=EARLIER),
+    Scenario("search", "playbooks/search.yml", None, "inventories/local", "local-use1", prepare=EARLIER),
     # Every tier of prod, both regions (prod-use1 and its DR region prod-usw2), as `site.yml` converges them.
     Scenario("site", "site.yml", None, "inventories/prod", "all"),
 ]
