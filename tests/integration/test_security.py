@@ -125,7 +125,7 @@ def converged(emulator, playbook):
 
 def test_groups_are_least_privilege(emulator, converged):
     found = groups(emulator)
-    assert set(found) == {"alb", "app", "database", "cache", "bastion"}
+    assert set(found) == {"alb", "app", "database", "cache", "search", "bastion"}  # search: local runs the search tier
     vpc = emulator.boto3_client("ec2").describe_vpcs(
         Filters=[{"Name": "tag:stackops:component", "Values": ["network"]}]
     )

@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright: stackops platform engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Read an OpenSearch domain as it is: DescribeDomain, its tags, and (with fine-grained access control) the
+master user's secret, described only (its value is read when a write needs it)."""
+
+from __future__ import annotations
+
+try:
+    from botocore.exceptions import ClientError
+except ImportError:
+    pass
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+COMPONENT = "search"
+
+
+def _not_found(call, *codes):
+    try:
+        return call()
+    except ClientError as error:  # pylint: disable=duplicate-except
+        if is_boto3_error_code(list(codes), error):
+            return None
+        raise
+
+
+def read_domain(opensearch, name):
+    found = _not_found(lambda: opensearch.describe_domain(DomainName=name, aws_retry=True), "ResourceNotFoundException")
+    return found["DomainStatus"] if found else None
+
+
+def read_tags(opensearch, arn):
+    return boto3_tag_list_to_ansible_dict(opensearch.list_tags(ARN=arn, aws_retry=True).get("TagList", []))
+
+
+def read_secret(secretsmanager, name):
+    return _not_found(
+        lambda: secretsmanager.describe_secret(SecretId=name, aws_retry=True), "ResourceNotFoundException"
+    )
+
+
+def endpoint(domain):
+    if not domain:
+        return None
+    endpoints = domain.get("Endpoints") or {}
+    return endpoints.get("vpc") or domain.get("Endpoint")
+
+
+def summary(domain, secret_arn=None):
+    """The ``search`` fact: endpoint, ARN and the shape of the domain."""
+    domain = domain or {}
+    cluster = domain.get("ClusterConfig") or {}
+    return {
+        "domain_name": domain.get("DomainName"),
+        "arn": domain.get("ARN"),
+        "endpoint": endpoint(domain),
+        "engine_version": domain.get("EngineVersion"),
+        "instance_type": cluster.get("InstanceType"),
+        "instance_count": cluster.get("InstanceCount"),
+        "zone_awareness": bool(cluster.get("ZoneAwarenessEnabled")),
+        "master_user_secret_arn": secret_arn,
+    }

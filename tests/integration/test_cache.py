@@ -1,0 +1,333 @@
+"""The cache tier converged on the emulator, read back from the API with boto3.
+
+The read-back, idempotence and in-place change tests share one converged environment (module scope, in file
+order); the tests after them (check mode, bad input, inventories) start from an emptied emulator.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import run_playbook
+
+PRIMARY = "local-use1"
+GROUP = "demo-local-cache"
+SECRET = "local/demo/cache/auth-token"
+
+
+def group(emulator, region="us-east-1"):
+    return emulator.boto3_client("elasticache", region).describe_replication_groups(ReplicationGroupId=GROUP)[
+        "ReplicationGroups"
+    ][0]
+
+
+def nodes(emulator):
+    clusters = emulator.boto3_client("elasticache").describe_cache_clusters()["CacheClusters"]
+    return {c["CacheClusterId"]: c for c in clusters if c.get("ReplicationGroupId") == GROUP}
+
+
+def user_parameters(emulator, name="demo-local-cache-redis7"):
+    found = emulator.boto3_client("elasticache").describe_cache_parameters(CacheParameterGroupName=name, Source="user")
+    return {p["ParameterName"]: p["ParameterValue"] for p in found["Parameters"]}
+
+
+def writes(emulator):
+    return [f"{c['service']}:{c['operation']}" for c in emulator.writes()]
+
+
+# -- one converged environment (module scope) ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def converged(emulator_session):
+    """site.yml (every tier of local, search included) on the primary region, at -vvv with --diff; the text
+    output is kept for the secret test."""
+    emulator_session.reset()
+    run = run_playbook(
+        emulator_session,
+        "site.yml",
+        limit=PRIMARY,
+        verbosity=3,
+        diff=True,
+        callback="default",
+    )
+    output = run.output["raw"] + run.stderr
+    assert run.rc == 0, output[-3000:]
+    return output
+
+
+def test_replication_group_read_back(emulator_session, converged):
+    found = group(emulator_session)
+    assert found["Status"] == "available"
+    assert found["ClusterEnabled"] is False and found["CacheNodeType"] == "cache.r6g.large"
+    assert found["MultiAZ"] == "enabled" and found["AutomaticFailover"] == "enabled"
+    assert found["TransitEncryptionEnabled"] and found["AtRestEncryptionEnabled"] and found["AuthTokenEnabled"]
+    assert found["SnapshotRetentionLimit"] == 7 and found["SnapshotWindow"] == "05:00-06:00"
+    members = found["NodeGroups"][0]["NodeGroupMembers"]
+    assert [m["CurrentRole"] for m in members] == ["primary", "replica", "replica"]
+    assert {m["PreferredAvailabilityZone"] for m in members} == {"us-east-1a", "us-east-1b", "us-east-1c"}
+    assert found["NodeGroups"][0]["ReaderEndpoint"]["Address"].startswith("replica.")
+    kms = emulator_session.boto3_client("kms")
+    data_key = kms.describe_key(KeyId="alias/demo-local-data")["KeyMetadata"]["Arn"]
+    assert found["KmsKeyId"] == data_key
+    [slow] = found["LogDeliveryConfigurations"]
+    assert slow["LogType"] == "slow-log" and slow["DestinationType"] == "cloudwatch-logs"
+    assert slow["DestinationDetails"]["CloudWatchLogsDetails"]["LogGroup"] == f"/aws/elasticache/{GROUP}/slow-log"
+    tags = {
+        t["Key"]: t["Value"]
+        for t in emulator_session.boto3_client("elasticache").list_tags_for_resource(ResourceName=found["ARN"])[
+            "TagList"
+        ]
+    }
+    assert tags["stackops:component"] == "cache" and tags["owner"] == "platform-team" and tags["Name"] == GROUP
+
+
+def test_nodes_carry_the_earlier_tiers_and_the_spec(emulator_session, converged):
+    ec2 = emulator_session.boto3_client("ec2")
+    cache_sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["demo-local-cache"]}])
+    [node] = list(nodes(emulator_session).values())[:1]
+    assert node["EngineVersion"] == "7.1" and node["CacheSubnetGroupName"] == "demo-local"
+    assert [g["SecurityGroupId"] for g in node["SecurityGroups"]] == [cache_sg["SecurityGroups"][0]["GroupId"]]
+    assert node["CacheParameterGroup"]["CacheParameterGroupName"] == "demo-local-cache-redis7"
+    assert node["PreferredMaintenanceWindow"] == "sun:03:00-sun:04:00"
+    topic = node["NotificationConfiguration"]["TopicArn"]
+    assert topic.endswith(":demo-local-cache-events")
+    assert user_parameters(emulator_session) == {
+        "cluster-enabled": "no",
+        "maxmemory-policy": "allkeys-lru",
+        "notify-keyspace-events": "Ex",
+    }
+    logs = emulator_session.boto3_client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/elasticache/{GROUP}")
+    assert logs["logGroups"][0]["retentionInDays"] == 30
+
+
+def test_auth_token_kept_in_secrets_manager_and_never_shown(emulator_session, converged):
+    sm = emulator_session.boto3_client("secretsmanager")
+    token = sm.get_secret_value(SecretId=SECRET)["SecretString"]
+    assert len(token) == 64 and token.isalnum()
+    secrets_key = emulator_session.boto3_client("kms").describe_key(KeyId="alias/demo-local-secrets")["KeyMetadata"]
+    assert sm.describe_secret(SecretId=SECRET)["KmsKeyId"] in (secrets_key["Arn"], secrets_key["KeyId"])
+    assert "Converge the cache replication group" in converged and "ESTABLISH LOCAL CONNECTION" in converged
+    assert token not in converged
+
+
+def test_facts_match_what_the_info_module_finds(emulator_session, converged):
+    run = run_playbook(emulator_session, "playbooks/status.yml", limit=PRIMARY)
+    assert run.rc == 0, run.messages()
+    found = run.result("Read the cache", PRIMARY)
+    assert found["exists"] is True
+    described = group(emulator_session)
+    cache = found["cache"]
+    assert cache["primary_endpoint"] == described["NodeGroups"][0]["PrimaryEndpoint"]["Address"]
+    assert cache["reader_endpoint"] == described["NodeGroups"][0]["ReaderEndpoint"]["Address"]
+    assert cache["port"] == 6379 and cache["configuration_endpoint"] is None
+    assert cache["auth_secret_arn"].split(":secret:")[1].startswith(SECRET)
+    shown = run.result("Show the cache", PRIMARY)["msg"]
+    assert "(1 primary + 2 replica(s)), Multi-AZ" in shown and "AUTH token in local/demo/cache/auth-token" in shown
+    search = run.result("Read the search domain", PRIMARY)  # local converges the search tier too
+    described = emulator_session.boto3_client("opensearch").describe_domain(DomainName="demo-local-search")
+    assert search["exists"] and search["search"]["endpoint"] == described["DomainStatus"]["Endpoints"]["vpc"]
+    assert "3 x r6g.large.search, zone aware" in run.result("Show the search domain", PRIMARY)["msg"]
+
+
+def test_second_converge_changes_nothing_and_writes_nothing(emulator_session, converged):
+    emulator_session.clear_calls()
+    run = run_playbook(emulator_session, "playbooks/cache.yml", limit=PRIMARY)
+    assert run.rc == 0, run.messages()
+    assert run.changed() == 0 and writes(emulator_session) == []
+    result = run.result("Converge the cache replication group", PRIMARY)
+    assert result["changes"] == []
+    assert result["cache"]["replication_group_id"] == GROUP and len(result["cache"]["members"]) == 3
+    reads = emulator_session.calls()["by_operation"]
+    assert reads.get("secretsmanager:GetSecretValue") is None  # the token is not read when nothing needs it
+
+
+CHANGED = {
+    "cache_replicas_per_shard": 3,
+    "cache_node_type": "cache.r6g.xlarge",
+    "cache_snapshot_retention_days": 14,
+    "cache_parameters": {"maxmemory-policy": "volatile-lfu", "timeout": 300},
+}
+
+
+def test_in_place_changes_are_made_and_waited_for(emulator_session, converged):
+    before = group(emulator_session)["ARN"]
+    run = run_playbook(emulator_session, "playbooks/cache.yml", limit=PRIMARY, extra_vars=CHANGED, diff=True)
+    assert run.rc == 0, run.messages()
+    result = run.result("Converge the cache replication group", PRIMARY)
+    assert f"replication group {GROUP}: add replicas, 2 to 3 per shard" in result["changes"]
+    assert any(
+        c.startswith(f"modify replication group {GROUP}: node type cache.r6g.large to cache.r6g.xlarge")
+        for c in result["changes"]
+    )
+    assert "parameter group demo-local-cache-redis7: reset notify-keyspace-events to the defaults" in result["changes"]
+    assert result["diff"]["before"]["replication_group"]["replicas_per_shard"] == 2
+    assert result["diff"]["after"]["replication_group"]["replicas_per_shard"] == 3
+    found = group(emulator_session)
+    assert found["ARN"] == before and found["Status"] == "available"
+    assert len(found["NodeGroups"][0]["NodeGroupMembers"]) == 4 and len(nodes(emulator_session)) == 4
+    assert found["CacheNodeType"] == "cache.r6g.xlarge" and found["SnapshotRetentionLimit"] == 14
+    assert user_parameters(emulator_session) == {
+        "cluster-enabled": "no",
+        "maxmemory-policy": "volatile-lfu",
+        "timeout": "300",
+    }
+    ops = emulator_session.calls()["by_operation"]
+    assert ops["elasticache:IncreaseReplicaCount"] == 1
+    assert ops["elasticache:DescribeReplicationGroups"] >= 3  # waited for each change
+    emulator_session.clear_calls()
+    again = run_playbook(emulator_session, "playbooks/cache.yml", limit=PRIMARY, extra_vars=CHANGED)
+    assert again.rc == 0 and again.changed() == 0 and writes(emulator_session) == []
+
+
+def test_what_aws_cannot_do_in_place_is_refused_before_any_write(emulator_session, converged):
+    emulator_session.clear_calls()
+    spec = {
+        **CHANGED,
+        "cache_cluster_mode": "enabled",
+        "cache_engine_version": "7.0",
+        "cache_at_rest_encryption": False,
+        "cache_kms_key": "",
+    }
+    run = run_playbook(emulator_session, "playbooks/cache.yml", limit=PRIMARY, extra_vars=spec)
+    assert run.rc != 0
+    message = run.messages()
+    assert "cannot change the replication group in place" in message
+    assert "cluster_mode: turning cluster mode on needs AWS's online migration" in message
+    assert "engine_version: 7.0 is lower than the running 7.1" in message
+    assert "at_rest_encryption: AWS chooses encryption at rest at creation only" in message
+    assert writes(emulator_session) == []
+    assert emulator_session.calls()["reads"] > 0  # refused after the describe
+
+
+def test_removing_every_replica_turns_multi_az_off_first(emulator_session, converged):
+    spec = {**CHANGED, "cache_replicas_per_shard": 0, "cache_multi_az": False, "cache_automatic_failover": False}
+    emulator_session.clear_calls()
+    run = run_playbook(emulator_session, "playbooks/cache.yml", limit=PRIMARY, extra_vars=spec)
+    assert run.rc == 0, run.messages()
+    order = [w for w in writes(emulator_session) if w.startswith("elasticache:")]
+    assert order == ["elasticache:ModifyReplicationGroup", "elasticache:DecreaseReplicaCount"]
+    found = group(emulator_session)
+    assert found["MultiAZ"] == "disabled" and found["AutomaticFailover"] == "disabled"
+    assert len(found["NodeGroups"][0]["NodeGroupMembers"]) == 1
+
+
+# -- from an empty account ------------------------------------------------------------------------------------------------
+
+
+def test_check_mode_on_an_empty_account_plans_cache_and_search_without_writing(emulator, playbook):
+    run = playbook("site.yml", limit=PRIMARY, check=True, diff=True)
+    assert run.rc == 0, run.messages()
+    assert emulator.writes() == []
+    result = run.result("Converge the cache replication group", PRIMARY)
+    assert (
+        f"create replication group {GROUP} (redis 7.1, cache.r6g.large, cluster mode disabled, 1 primary + 2 replica(s))"
+        in result["changes"]
+    )
+    assert f"create secret {SECRET} with a generated AUTH token" in result["changes"]
+    assert result["diff"]["before"] == {"replication_group": None}
+    assert result["diff"]["after"]["replication_group"]["auth_token"] == "<kept in Secrets Manager>"
+    assert result["cache"]["arn"] is None
+    search = run.result("Converge the OpenSearch domain", PRIMARY)
+    assert "create secret local/demo/search/master-user with a generated master password" in search["changes"]
+    assert any(
+        c.startswith("create OpenSearch domain demo-local-search (OpenSearch_2.11, 3 x r6g.large.search")
+        for c in search["changes"]
+    )
+    assert search["diff"]["after"]["domain"]["zone_awareness"] == 3 and search["search"]["arn"] is None
+
+
+BAD_INPUT = {
+    "more than 5 replicas per shard": (
+        {"cache_replicas_per_shard": 6},
+        "cache_replicas_per_shard: 6 must be 0 to 5",
+    ),
+    "Multi-AZ with no replica": (
+        {"cache_replicas_per_shard": 0, "cache_automatic_failover": False},
+        "cache_multi_az: Multi-AZ needs at least one replica per shard",
+    ),
+    "automatic failover without replicas": (
+        {"cache_replicas_per_shard": 0, "cache_multi_az": False},
+        "cache_automatic_failover: automatic failover needs at least one replica per shard",
+    ),
+    "cluster mode disabled with 3 shards": (
+        {"cache_num_shards": 3},
+        "cache_num_shards: 3 shards need cluster_mode enabled",
+    ),
+    "a parameter redis7 does not know": (
+        {"cache_parameters": {"maxmemory-polcy": "allkeys-lru"}},
+        "cache_parameters.maxmemory-polcy: not a modifiable parameter of the redis7 family",
+    ),
+    "bad node type": (
+        {"cache_node_type": "cache.r6g.huge"},
+        "cache_node_type: 'cache.r6g.huge' is not an ElastiCache node type",
+    ),
+    "snapshot retention over 35 days": (
+        {"cache_snapshot_retention_days": 36},
+        "cache_snapshot_retention_days: 36 must be 0 to 35 days",
+    ),
+    "snapshot window overlapping maintenance": (
+        {"cache_snapshot_window": "03:30-04:30"},
+        "cache_snapshot_window: '03:30-04:30' overlaps cache_maintenance_window",
+    ),
+    "auth token without transit encryption": (
+        {"cache_transit_encryption": False},
+        "cache_auth_token: an AUTH token needs cache_transit_encryption on",
+    ),
+    "unknown engine version": (
+        {"cache_engine_version": "7.2"},
+        "cache_engine_version: '7.2' is not a redis engine version ElastiCache offers (7.0, 7.1)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_is_rejected_before_any_call(emulator, playbook, case):
+    extra_vars, message = BAD_INPUT[case]
+    run = playbook("playbooks/cache.yml", limit=PRIMARY, extra_vars=extra_vars)
+    assert run.rc != 0
+    assert message in run.messages()
+    assert emulator.calls()["calls"] == []
+
+
+# -- every inventory ------------------------------------------------------------------------------------------------------
+
+SHAPES = {  # inventory -> (cluster mode, shards, nodes per shard), seed 001
+    "dev": (False, 1, 2),
+    "staging": (True, 3, 2),
+    "prod": (True, 3, 2),
+}
+
+
+@pytest.mark.slow
+def test_every_inventory_converges_and_reconverges_without_writes(emulator):
+    """dev, staging and prod side by side in one emulator (their names and CIDRs differ), converged in parallel."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        runs = dict(
+            zip(
+                SHAPES,
+                pool.map(lambda env: run_playbook(emulator, "site.yml", inventory=f"inventories/{env}"), SHAPES),
+                strict=True,
+            )
+        )
+    for env, run in runs.items():
+        assert run.rc == 0, f"{env}: {run.messages()}"
+        clustered, shards, nodes_per_shard = SHAPES[env]
+        found = emulator.boto3_client("elasticache").describe_replication_groups(
+            ReplicationGroupId=f"moneytrack-{env}-cache"
+        )["ReplicationGroups"][0]
+        assert found["ClusterEnabled"] is clustered and len(found["NodeGroups"]) == shards
+        assert {len(n["NodeGroupMembers"]) for n in found["NodeGroups"]} == {nodes_per_shard}
+        assert found["AuthTokenEnabled"] and found["TransitEncryptionEnabled"] and found["AtRestEncryptionEnabled"]
+        if clustered:
+            assert found["ConfigurationEndpoint"]["Address"].startswith("clustercfg.")
+            assert run.result("Converge the cache replication group", f"{env}-use1")["cache"]["configuration_endpoint"]
+    assert emulator.boto3_client("elasticache", "us-west-2").describe_replication_groups()["ReplicationGroups"] == []
+    emulator.clear_calls()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        again = list(
+            pool.map(lambda env: run_playbook(emulator, "playbooks/cache.yml", inventory=f"inventories/{env}"), SHAPES)
+        )
+    assert all(run.rc == 0 and run.changed() == 0 for run in again), [run.messages() for run in again]
+    assert emulator.writes() == []

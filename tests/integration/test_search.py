@@ -1,0 +1,145 @@
+"""The search tier (seed 002's OpenSearch domain) converged on the emulator, read back with boto3.
+
+The read-back, idempotence and in-place tests share one converged environment (module scope, in file order).
+Check mode on an empty account is covered with the cache tier (tests/integration/test_cache.py), where
+site.yml plans both tiers.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import run_playbook
+
+PRIMARY = "local-use1"
+DOMAIN = "demo-local-search"
+SECRET = "local/demo/search/master-user"
+ALONE = {"cache_enabled": False}  # site.yml without the cache tier: these tests are about search
+
+
+def domain(emulator):
+    return emulator.boto3_client("opensearch").describe_domain(DomainName=DOMAIN)["DomainStatus"]
+
+
+def writes(emulator):
+    return [f"{c['service']}:{c['operation']}" for c in emulator.writes()]
+
+
+@pytest.fixture(scope="module")
+def converged(emulator_session):
+    emulator_session.reset()
+    run = run_playbook(
+        emulator_session, "site.yml", limit=PRIMARY, extra_vars=ALONE, verbosity=3, diff=True, callback="default"
+    )
+    output = run.output["raw"] + run.stderr
+    assert run.rc == 0, output[-3000:]
+    return output
+
+
+def test_domain_read_back(emulator_session, converged):
+    found = domain(emulator_session)
+    assert found["EngineVersion"] == "OpenSearch_2.11"
+    cluster = found["ClusterConfig"]
+    assert (cluster["InstanceType"], cluster["InstanceCount"]) == ("r6g.large.search", 3)
+    assert cluster["ZoneAwarenessEnabled"] and cluster["ZoneAwarenessConfig"]["AvailabilityZoneCount"] == 3
+    assert found["EBSOptions"] == {"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": 100}
+    kms = emulator_session.boto3_client("kms")
+    assert found["EncryptionAtRestOptions"] == {
+        "Enabled": True,
+        "KmsKeyId": kms.describe_key(KeyId="alias/demo-local-data")["KeyMetadata"]["Arn"],
+    }
+    assert found["NodeToNodeEncryptionOptions"]["Enabled"] is True
+    assert found["DomainEndpointOptions"]["EnforceHTTPS"] is True
+    assert found["DomainEndpointOptions"]["TLSSecurityPolicy"] == "Policy-Min-TLS-1-2-2019-07"
+    assert found["SnapshotOptions"]["AutomatedSnapshotStartHour"] == 3
+    assert found["AdvancedSecurityOptions"]["Enabled"] is True
+    ec2 = emulator_session.boto3_client("ec2")
+    database = ec2.describe_subnets(Filters=[{"Name": "tag:stackops:tier", "Values": ["database"]}])["Subnets"]
+    assert {s["CidrBlock"] for s in database} == {"10.2.20.0/24", "10.2.21.0/24", "10.2.22.0/24"}
+    assert sorted(found["VPCOptions"]["SubnetIds"]) == sorted(s["SubnetId"] for s in database)
+    search_sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["demo-local-search"]}])
+    assert found["VPCOptions"]["SecurityGroupIds"] == [search_sg["SecurityGroups"][0]["GroupId"]]
+    tags = {
+        t["Key"]: t["Value"] for t in emulator_session.boto3_client("opensearch").list_tags(ARN=found["ARN"])["TagList"]
+    }
+    assert tags["stackops:component"] == "search" and tags["Name"] == DOMAIN and tags["owner"] == "platform-team"
+
+
+def test_master_password_kept_in_secrets_manager_and_never_shown(emulator_session, converged):
+    password = emulator_session.boto3_client("secretsmanager").get_secret_value(SecretId=SECRET)["SecretString"]
+    assert len(password) == 32
+    assert any(c.isupper() for c in password) and any(c.isdigit() for c in password)
+    assert "Converge the OpenSearch domain" in converged and "ESTABLISH LOCAL CONNECTION" in converged
+    assert password not in converged
+
+
+def test_second_converge_changes_nothing_and_writes_nothing(emulator_session, converged):
+    emulator_session.clear_calls()
+    run = run_playbook(emulator_session, "playbooks/search.yml", limit=PRIMARY)
+    assert run.rc == 0, run.messages()
+    assert run.changed() == 0 and writes(emulator_session) == []
+    fact = run.result("Converge the OpenSearch domain", PRIMARY)["search"]
+    found = domain(emulator_session)
+    assert fact["arn"] == found["ARN"] and fact["endpoint"] == found["Endpoints"]["vpc"]
+    assert fact["master_user_secret_arn"].split(":secret:")[1].startswith(SECRET)
+    assert emulator_session.calls()["by_operation"].get("secretsmanager:GetSecretValue") is None
+
+
+def test_nodes_and_volumes_change_in_place(emulator_session, converged):
+    spec = {"search_instance_count": 6, "search_volume_size": 200}
+    arn = domain(emulator_session)["ARN"]
+    run = run_playbook(emulator_session, "playbooks/search.yml", limit=PRIMARY, extra_vars=spec, diff=True)
+    assert run.rc == 0, run.messages()
+    result = run.result("Converge the OpenSearch domain", PRIMARY)
+    assert result["diff"]["before"]["domain"]["instances"] == "3 x r6g.large.search"
+    assert result["diff"]["after"]["domain"]["instances"] == "6 x r6g.large.search"
+    found = domain(emulator_session)
+    assert found["ARN"] == arn
+    assert found["ClusterConfig"]["InstanceCount"] == 6 and found["EBSOptions"]["VolumeSize"] == 200
+    emulator_session.clear_calls()
+    again = run_playbook(emulator_session, "playbooks/search.yml", limit=PRIMARY, extra_vars=spec)
+    assert again.rc == 0 and again.changed() == 0 and writes(emulator_session) == []
+
+
+def test_what_aws_cannot_do_in_place_is_refused_before_any_write(emulator_session, converged):
+    emulator_session.clear_calls()
+    spec = {
+        "search_engine_version": "OpenSearch_1.3",
+        "search_node_to_node_encryption": False,
+        "search_fine_grained_access_control": False,
+    }
+    run = run_playbook(emulator_session, "playbooks/search.yml", limit=PRIMARY, extra_vars=spec)
+    assert run.rc != 0
+    message = run.messages()
+    assert "cannot change the domain in place" in message
+    assert "engine_version: OpenSearch_1.3 is lower than the running OpenSearch_2.11" in message
+    assert "node_to_node_encryption: AWS cannot turn node-to-node encryption off" in message
+    assert writes(emulator_session) == []
+
+
+BAD_INPUT = {
+    "instance count not a multiple of the AZ count": (
+        {"search_instance_count": 4},
+        "search_instance_count: 4 data nodes do not spread evenly over 3 AZs",
+    ),
+    "EBS size out of range": (
+        {"search_volume_size": 2048},
+        "search_volume_size: 2048 GiB is out of range for r6g.large.search (10 to 1024 GiB per node)",
+    ),
+    "unknown engine version": (
+        {"search_engine_version": "OpenSearch_2.12"},
+        "search_engine_version: 'OpenSearch_2.12' is not an engine version OpenSearch Service offers",
+    ),
+    "fine-grained access control without HTTPS": (
+        {"search_enforce_https": False},
+        "search_fine_grained_access_control: needs search_enforce_https on",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_is_rejected_before_any_call(emulator, playbook, case):
+    extra_vars, message = BAD_INPUT[case]
+    run = playbook("playbooks/search.yml", limit=PRIMARY, extra_vars=extra_vars)
+    assert run.rc != 0
+    assert message in run.messages()
+    assert emulator.calls()["calls"] == []
