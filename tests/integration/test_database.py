@@ -7,6 +7,7 @@ from conftest import run_playbook
 
 PRIMARY = "local-use1"
 DR = "local-usw2"
+STACK = "tests/integration/database_stack.yml"  # network, security, database (not the whole site.yml)
 IDENTITY = {"stackops:platform": "demo", "stackops:environment": "local", "stackops:component": "database"}
 
 
@@ -36,7 +37,7 @@ def data_key(emulator, region, purpose="data"):
 @pytest.fixture(scope="module")
 def converged(emulator_session):
     emulator_session.reset()
-    run = run_playbook(emulator_session, "site.yml")
+    run = run_playbook(emulator_session, STACK)
     assert run.rc == 0, run.messages()
     return run
 
@@ -371,7 +372,7 @@ def test_every_inventory_converges_and_reconverges_without_writes(emulator, play
         "prod": ("db.r6g.xlarge", True, 2),
     }
     for inventory, (instance_class, multi_az, replicas) in expected.items():
-        run = playbook("site.yml", inventory=f"inventories/{inventory}")
+        run = playbook(STACK, inventory=f"inventories/{inventory}")
         assert run.rc == 0, run.messages()
         found = instances(emulator)[f"moneytrack-{inventory}-db"]
         assert found["DBInstanceClass"] == instance_class and found["MultiAZ"] is multi_az
