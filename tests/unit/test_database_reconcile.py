@@ -102,25 +102,22 @@ def instance(**change):
     return found
 
 
-def _clients(current):
+def _clients(current, group="moneytrack-prod-postgres15", group_exists=True):
     rds = boto3.client("rds", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     rds_stub, iam_stub = Stubber(rds), Stubber(iam)
     rds_stub.add_response("describe_db_instances", {"DBInstances": [current]}, {})
-    rds_stub.add_response(
-        "describe_db_parameter_groups",
-        {
-            "DBParameterGroups": [
-                {"DBParameterGroupName": "moneytrack-prod-postgres15", "DBParameterGroupFamily": "postgres15"}
-            ]
-        },
-        {"DBParameterGroupName": "moneytrack-prod-postgres15"},
-    )
-    rds_stub.add_response(
-        "describe_db_parameters",
-        {"Parameters": []},
-        {"DBParameterGroupName": "moneytrack-prod-postgres15", "Source": "user"},
-    )
+    if group_exists:
+        rds_stub.add_response(
+            "describe_db_parameter_groups",
+            {"DBParameterGroups": [{"DBParameterGroupName": group, "DBParameterGroupFamily": group.rsplit("-", 1)[1]}]},
+            {"DBParameterGroupName": group},
+        )
+        rds_stub.add_response(
+            "describe_db_parameters", {"Parameters": []}, {"DBParameterGroupName": group, "Source": "user"}
+        )
+    else:
+        rds_stub.add_client_error("describe_db_parameter_groups", "DBParameterGroupNotFound")
     created = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     role = {"Path": "/", "RoleName": "r", "RoleId": "AROAEXAMPLEEXAMPLE1", "Arn": ROLE, "CreateDate": created}
     iam_stub.add_response("get_role", {"Role": role}, {"RoleName": "moneytrack-prod-rds-monitoring-us-east-1"})
@@ -194,3 +191,28 @@ def test_storage_never_shrinks_and_versions_never_go_back():
     assert reconciler.changes.items == []
     assert any("cannot shrink storage to 500 GiB" in w for w in reconciler.warnings)
     assert any("RDS cannot downgrade to 15" in w for w in reconciler.warnings)
+
+
+def test_a_major_upgrade_brings_the_new_family_s_parameter_group_in_the_same_call():
+    clients, rds_stub, iam_stub = _clients(
+        instance(DBInstanceClass="db.r6g.2xlarge"), group="moneytrack-prod-postgres16", group_exists=False
+    )
+    with rds_stub, iam_stub:
+        reconciler = DatabaseReconciler({**PARAMS, "engine_version": "16"}, "us-east-1", clients, check_mode=True)
+        reconciler.converge()
+    window = " (pending until the maintenance window sun:05:00-sun:06:00)"
+    assert reconciler.changes.items == [
+        "create parameter group moneytrack-prod-postgres16 (postgres16)",
+        "modify instance moneytrack-prod-db: parameter group moneytrack-prod-postgres15 -> moneytrack-prod-postgres16",
+        f"modify instance moneytrack-prod-db: engine version 15.10 -> 16{window}",
+    ]
+
+
+def test_while_the_upgrade_is_pending_the_old_family_s_group_stays():
+    pending = instance(DBInstanceClass="db.r6g.2xlarge", PendingModifiedValues={"EngineVersion": "16.4"})
+    clients, rds_stub, iam_stub = _clients(pending, group="moneytrack-prod-postgres16")
+    with rds_stub, iam_stub:
+        reconciler = DatabaseReconciler({**PARAMS, "engine_version": "16"}, "us-east-1", clients, check_mode=False)
+        reconciler.converge()
+    rds_stub.assert_no_pending_responses()
+    assert reconciler.changes.items == []  # no ModifyDBInstance: RDS would refuse a postgres16 group on 15.10

@@ -349,6 +349,12 @@ class DatabaseReconciler:
     def modify_instance(self, instance, desired, what):
         identifier = instance["DBInstanceIdentifier"]
         differences = self._differences(instance, desired)
+        # A parameter group of the next major version can only come with the upgrade itself (RDS refuses a
+        # group of another family): while the instance runs the old major, and no upgrade goes in this call
+        # (it is pending, or it is a replica that RDS upgrades with its source), leave the group alone.
+        upgrading = any(key == "EngineVersion" for key, _have, _want in differences)
+        if not upgrading and sp.major(instance.get("EngineVersion")) != sp.major(self.p["engine_version"]):
+            differences = [d for d in differences if d[0] != "DBParameterGroupName"]
         immediately = bool(self.p["apply_immediately"])
         kwargs = {}
         for key, have, want in differences:
