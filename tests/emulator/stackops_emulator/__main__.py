@@ -26,6 +26,26 @@ from .client import Emulator
 from .client import EmulatorError
 
 
+def _build_aws_managed_policies_once():
+    """moto builds its ~1,300 AWS managed IAM policies whenever an IAM backend is created, which a reset
+    does for every test (seconds each time). They are read-only in AWS, so build them once per account and
+    partition and hand the same objects to every later backend, with their attachment counts back at 0."""
+    from moto.iam.models import IAMBackend
+
+    build = IAMBackend._init_aws_policies
+    built = {}
+
+    def once(self):
+        key = (self.account_id, self.region_name)
+        if key not in built:
+            built[key] = build(self)
+        for policy in built[key]:
+            policy.attachment_count = 0
+        return list(built[key])
+
+    IAMBackend._init_aws_policies = once
+
+
 def _serve(args):
     # AWS managed IAM policies (AmazonEKSClusterPolicy, AmazonRDSEnhancedMonitoringRole, ...) exist in
     # every AWS account; moto loads them only when asked. Read by moto at import time.
@@ -38,6 +58,7 @@ def _serve(args):
 
     from .app import EmulatorApp
 
+    _build_aws_managed_policies_once()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server(args.host, args.port, EmulatorApp(), threaded=True, request_handler=MotoRequestHandler)
     bound = server.server_address[1]
@@ -64,7 +85,7 @@ def _serve(args):
 
 
 def _warm_up(port):
-    """Pay moto's and botocore's first-use costs (EC2 is the slowest) before the first real request."""
+    """Pay moto's and botocore's first-use costs (EC2 and IAM are the slowest) before the first real request."""
     from .protocols import _models_for_signing_name
 
     for service in ("ec2", "sts", "iam"):
@@ -73,6 +94,7 @@ def _warm_up(port):
         from moto.backends import get_backend
 
         get_backend("ec2")["123456789012"]["us-east-1"]
+        get_backend("iam")["123456789012"]["aws"]  # builds the AWS managed policies (once, see above)
     except Exception:  # a warm-up must never take the server down
         pass
 
