@@ -216,3 +216,38 @@ def test_while_the_upgrade_is_pending_the_old_family_s_group_stays():
         reconciler.converge()
     rds_stub.assert_no_pending_responses()
     assert reconciler.changes.items == []  # no ModifyDBInstance: RDS would refuse a postgres16 group on 15.10
+
+
+def test_a_new_monitoring_role_is_waited_for(monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    rds = boto3.client("rds", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    rds_stub, iam_stub = Stubber(rds), Stubber(iam)
+    group = "moneytrack-prod-postgres15"
+    rds_stub.add_response("describe_db_instances", {"DBInstances": []}, {})
+    rds_stub.add_response(
+        "describe_db_parameter_groups",
+        {"DBParameterGroups": [{"DBParameterGroupName": group, "DBParameterGroupFamily": "postgres15"}]},
+        {"DBParameterGroupName": group},
+    )
+    rds_stub.add_response(
+        "describe_db_parameters", {"Parameters": []}, {"DBParameterGroupName": group, "Source": "user"}
+    )
+    iam_stub.add_client_error("get_role", "NoSuchEntity", http_status_code=404)
+    created = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    role = {"Path": "/", "RoleName": "r", "RoleId": "AROAEXAMPLEEXAMPLE1", "Arn": ROLE, "CreateDate": created}
+    iam_stub.add_response("create_role", {"Role": role})
+    iam_stub.add_response("attach_role_policy", {})
+    refused = "IAM role ARN value is invalid or does not include the required permissions for: ENHANCED_MONITORING"
+    rds_stub.add_client_error("create_db_instance", "InvalidParameterValue", refused)
+    rds_stub.add_response("create_db_instance", {"DBInstance": instance()})
+    rds_stub.add_response(
+        "describe_db_instances", {"DBInstances": [instance()]}, {"DBInstanceIdentifier": "moneytrack-prod-db"}
+    )
+    decorator = AWSRetry.jittered_backoff(retries=1)
+    clients = {"rds": RetryingBotoClientWrapper(rds, decorator), "iam": RetryingBotoClientWrapper(iam, decorator)}
+    with rds_stub, iam_stub:
+        reconciler = DatabaseReconciler(dict(PARAMS), "us-east-1", clients, check_mode=False)
+        reconciler.converge()
+    rds_stub.assert_no_pending_responses()
+    assert reconciler.result()["arn"] == "arn:aws:rds:us-east-1:123456789012:db:moneytrack-prod-db"
