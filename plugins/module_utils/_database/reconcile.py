@@ -102,7 +102,10 @@ class DatabaseReconciler:
                 return True
             except ClientError as error:
                 message = error.response.get("Error", {}).get("Message", "")
-                if error.response.get("Error", {}).get("Code") == "InvalidParameterValue" and "monitoring" in message.lower():
+                if (
+                    error.response.get("Error", {}).get("Code") == "InvalidParameterValue"
+                    and "monitoring" in message.lower()
+                ):
                     return False
                 raise
 
