@@ -7,6 +7,7 @@ from conftest import run_playbook
 
 PRIMARY = "local-use1"
 DR = "local-usw2"
+STACK = "tests/integration/database_stack.yml"  # network, security, database (not the whole site.yml)
 IDENTITY = {"stackops:platform": "demo", "stackops:environment": "local", "stackops:component": "database"}
 
 
@@ -36,9 +37,21 @@ def data_key(emulator, region, purpose="data"):
 @pytest.fixture(scope="module")
 def converged(emulator_session):
     emulator_session.reset()
-    run = run_playbook(emulator_session, "site.yml")
+    run = run_playbook(emulator_session, STACK)
     assert run.rc == 0, run.messages()
     return run
+
+
+@pytest.fixture(scope="module")
+def links(emulator_session, converged):
+    """The earlier tiers' ids as role variables, so that runs of playbooks/database.yml skip the _info lookups."""
+    fact = converged.result("Converge the database", PRIMARY)["database"]
+    return {
+        "database_subnet_group_name": fact["subnet_group_name"],
+        "database_security_group_ids": fact["security_group_ids"],
+        "database_kms_key_id": data_key(emulator_session, "us-east-1"),
+        "database_master_user_secret_kms_key_id": data_key(emulator_session, "us-east-1", "secrets"),
+    }
 
 
 def test_primary_instance_follows_seed_001(emulator_session, converged):
@@ -160,8 +173,8 @@ def test_second_converge_changes_nothing_and_writes_nothing(emulator_session, co
     assert calls.get("rds:DescribeDBInstances") == 3
 
 
-def test_downtime_changes_wait_for_the_maintenance_window(emulator_session, converged):
-    bigger = {"database_instance_class": "db.r6g.2xlarge", "database_allocated_storage": 600}
+def test_downtime_changes_wait_for_the_maintenance_window(emulator_session, links):
+    bigger = {**links, "database_instance_class": "db.r6g.2xlarge", "database_allocated_storage": 600}
     run = run_playbook(emulator_session, "playbooks/database.yml", limit=PRIMARY, extra_vars=bigger, diff=True)
     assert run.rc == 0, run.messages()
     result = run.result("Converge the database", PRIMARY)
@@ -196,6 +209,68 @@ def test_downtime_changes_wait_for_the_maintenance_window(emulator_session, conv
     found = instances(emulator_session)["demo-local-db"]
     assert found["DBInstanceClass"] == "db.r6g.2xlarge" and found["AllocatedStorage"] == 600
     assert not found.get("PendingModifiedValues")
+
+
+def test_state_absent_deletes_replicas_then_the_primary_with_a_final_snapshot(emulator_session, converged):
+    run = run_playbook(
+        emulator_session, "playbooks/database.yml", limit=PRIMARY, extra_vars={"database_state": "absent"}
+    )
+    assert run.rc == 0, run.messages()
+    changes = run.result("Converge the database", PRIMARY)["changes"]
+    assert changes[:2] == ["delete demo-local-db-replica1", "delete demo-local-db-replica2"]
+    assert changes[2].startswith("delete demo-local-db (final snapshot demo-local-db-final-")
+    assert {i for i, v in instances(emulator_session).items() if v["DBInstanceStatus"] != "deleting"} == set()
+    snapshots = emulator_session.boto3_client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+    assert [s["DBSnapshotIdentifier"] for s in snapshots] == [changes[2].split("final snapshot ")[1].rstrip(")")]
+
+
+def test_aurora_serverless_v2_converges_and_reconverges(emulator_session, links):
+    """Seed 004's database, next to the RDS instance (another database_name) in the converged network."""
+    aurora = {
+        **links,
+        "database_name": "demo-local-chat",
+        "database_engine": "aurora-postgresql",
+        "database_engine_version": "16",
+        "database_serverless_v2": True,
+        "database_serverless_v2_min_capacity": 0.5,
+        "database_serverless_v2_max_capacity": 16,
+        "database_read_replicas": [],
+        "database_backup_retention_days": 7,
+        "database_parameters": {"shared_preload_libraries": "pg_stat_statements", "work_mem": "32MB"},
+    }
+    run = run_playbook(emulator_session, "playbooks/database.yml", limit=PRIMARY, extra_vars=aurora)
+    assert run.rc == 0, run.messages()
+    rds = emulator_session.boto3_client("rds")
+    cluster = rds.describe_db_clusters(DBClusterIdentifier="demo-local-chat-db")["DBClusters"][0]
+    assert cluster["Engine"] == "aurora-postgresql" and cluster["StorageEncrypted"] is True
+    assert cluster["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0.5, "MaxCapacity": 16.0}
+    assert cluster["KmsKeyId"] == data_key(emulator_session, "us-east-1")
+    assert cluster["MasterUserSecret"]["KmsKeyId"] == data_key(emulator_session, "us-east-1", "secrets")
+    assert cluster["DBClusterParameterGroup"] == "demo-local-chat-aurora-postgresql16"
+    assert cluster["BackupRetentionPeriod"] == 7 and cluster["EnabledCloudwatchLogsExports"] == ["postgresql"]
+    members = {m["DBInstanceIdentifier"]: m["IsClusterWriter"] for m in cluster["DBClusterMembers"]}
+    assert members == {"demo-local-chat-db-1": True, "demo-local-chat-db-2": False}
+    found = instances(emulator_session)
+    assert {found[i]["DBInstanceClass"] for i in members} == {"db.serverless"}
+    assert {found[i]["AvailabilityZone"] for i in members} == {"us-east-1a", "us-east-1b"}  # Multi-AZ
+    assert all(found[i]["PerformanceInsightsEnabled"] for i in members)
+    fact = run.result("Converge the database", PRIMARY)["database"]
+    assert fact["endpoint"] == cluster["Endpoint"] and fact["reader_endpoint"] == cluster["ReaderEndpoint"]
+    emulator_session.clear_calls()
+    again = run_playbook(emulator_session, "playbooks/database.yml", limit=PRIMARY, extra_vars=aurora)
+    assert again.rc == 0 and again.changed() == 0, again.messages()
+    assert emulator_session.writes() == []
+    wider = run_playbook(
+        emulator_session,
+        "playbooks/database.yml",
+        limit=PRIMARY,
+        extra_vars={**aurora, "database_serverless_v2_max_capacity": 32},
+    )
+    assert "modify Aurora cluster demo-local-chat-db: Serverless v2 capacity" in str(
+        wider.result("Converge the database")
+    )
+    cluster = rds.describe_db_clusters(DBClusterIdentifier="demo-local-chat-db")["DBClusters"][0]
+    assert cluster["ServerlessV2ScalingConfiguration"]["MaxCapacity"] == 32.0
 
 
 # -- check mode, alone, bad input (each on an emptied emulator) --------------------------------------------------------
@@ -286,50 +361,6 @@ def test_bad_input_is_rejected_before_any_call(emulator, playbook, case):
     assert emulator.calls()["calls"] == []
 
 
-# -- Aurora Serverless v2 (seed 004) -------------------------------------------------------------------------------------
-
-
-def test_aurora_serverless_v2_converges_and_reconverges(emulator, playbook):
-    aurora = {
-        "database_engine": "aurora-postgresql",
-        "database_engine_version": "16",
-        "database_serverless_v2": True,
-        "database_serverless_v2_min_capacity": 0.5,
-        "database_serverless_v2_max_capacity": 16,
-        "database_read_replicas": [],
-        "database_backup_retention_days": 7,
-        "database_cloudwatch_logs_exports": ["postgresql"],
-        "database_parameters": {"shared_preload_libraries": "pg_stat_statements", "work_mem": "32MB"},
-    }
-    run = playbook("site.yml", limit=PRIMARY, extra_vars=aurora)
-    assert run.rc == 0, run.messages()
-    rds = emulator.boto3_client("rds")
-    cluster = rds.describe_db_clusters(DBClusterIdentifier="demo-local-db")["DBClusters"][0]
-    assert cluster["Engine"] == "aurora-postgresql" and cluster["StorageEncrypted"] is True
-    assert cluster["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0.5, "MaxCapacity": 16.0}
-    assert cluster["KmsKeyId"] == data_key(emulator, "us-east-1")
-    assert cluster["MasterUserSecret"]["KmsKeyId"] == data_key(emulator, "us-east-1", "secrets")
-    assert cluster["DBClusterParameterGroup"] == "demo-local-aurora-postgresql16"
-    assert cluster["BackupRetentionPeriod"] == 7
-    members = {m["DBInstanceIdentifier"]: m["IsClusterWriter"] for m in cluster["DBClusterMembers"]}
-    assert members == {"demo-local-db-1": True, "demo-local-db-2": False}
-    found = instances(emulator)
-    assert {found[i]["DBInstanceClass"] for i in members} == {"db.serverless"}
-    assert {found[i]["AvailabilityZone"] for i in members} == {"us-east-1a", "us-east-1b"}  # Multi-AZ
-    fact = run.result("Converge the database", PRIMARY)["database"]
-    assert fact["endpoint"] == cluster["Endpoint"] and fact["reader_endpoint"] == cluster["ReaderEndpoint"]
-    emulator.clear_calls()
-    again = playbook("playbooks/database.yml", limit=PRIMARY, extra_vars=aurora)
-    assert again.rc == 0 and again.changed() == 0, again.messages()
-    assert emulator.writes() == []
-    wider = playbook(
-        "playbooks/database.yml", limit=PRIMARY, extra_vars={**aurora, "database_serverless_v2_max_capacity": 32}
-    )
-    assert "modify Aurora cluster demo-local-db: Serverless v2 capacity" in str(wider.result("Converge the database"))
-    cluster = rds.describe_db_clusters(DBClusterIdentifier="demo-local-db")["DBClusters"][0]
-    assert cluster["ServerlessV2ScalingConfiguration"]["MaxCapacity"] == 32.0
-
-
 # -- every inventory -------------------------------------------------------------------------------------------------------
 
 
@@ -341,7 +372,7 @@ def test_every_inventory_converges_and_reconverges_without_writes(emulator, play
         "prod": ("db.r6g.xlarge", True, 2),
     }
     for inventory, (instance_class, multi_az, replicas) in expected.items():
-        run = playbook("site.yml", inventory=f"inventories/{inventory}")
+        run = playbook(STACK, inventory=f"inventories/{inventory}")
         assert run.rc == 0, run.messages()
         found = instances(emulator)[f"moneytrack-{inventory}-db"]
         assert found["DBInstanceClass"] == instance_class and found["MultiAZ"] is multi_az

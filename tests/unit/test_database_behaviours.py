@@ -91,3 +91,16 @@ def test_cross_region_read_replica_lives_in_the_callers_region(emulator):
     assert _describe(east)["ReadReplicaDBInstanceIdentifiers"] == [replica["DBInstanceArn"]]
     west.delete_db_instance(DBInstanceIdentifier="db1-dr", SkipFinalSnapshot=True)
     assert _describe(east)["ReadReplicaDBInstanceIdentifiers"] == []
+
+
+def test_a_backup_window_may_end_when_the_maintenance_window_starts(emulator):
+    rds = emulator.boto3_client("rds")
+    # Seed 000's windows: backup 03:00-04:00, maintenance Monday 04:00-05:00.
+    _instance(rds, PreferredBackupWindow="03:00-04:00", PreferredMaintenanceWindow="mon:04:00-mon:05:00")
+    assert _describe(rds)["PreferredMaintenanceWindow"] == "mon:04:00-mon:05:00"
+    try:
+        rds.modify_db_instance(DBInstanceIdentifier="db1", PreferredBackupWindow="04:30-05:30")
+    except rds.exceptions.ClientError as error:
+        assert "must not overlap" in str(error)
+    else:
+        raise AssertionError("overlapping windows were accepted")

@@ -26,9 +26,11 @@ from . import spec as sp
 from . import state as st
 
 try:
-    from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+    from botocore.exceptions import ClientError
 except ImportError:  # pragma: no cover
     pass
+
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 
 class ReconcileError(Exception):
@@ -76,6 +78,7 @@ class DatabaseReconciler:
         self.after_snapshot = {}
         self.pending = {}  # identifier -> {setting: value} waiting for the maintenance window
         self.deadline = None
+        self.new_role = False  # the monitoring role was made in this run (IAM is eventually consistent)
 
     # -- helpers ------------------------------------------------------------------------------------------------
 
@@ -84,6 +87,33 @@ class DatabaseReconciler:
 
     def tag_list(self, role, name):
         return ansible_dict_to_boto3_tag_list(self.tags(role, name))
+
+    def create(self, call, **kwargs):
+        """``call(**kwargs)``; while a monitoring role made in this run is not yet visible to RDS (IAM is
+        eventually consistent), RDS answers InvalidParameterValue about it: try again, within wait_timeout."""
+        kwargs["aws_retry"] = True
+        if not self.new_role:
+            return call(**kwargs)
+        answer = {}
+
+        def attempt():
+            try:
+                answer["value"] = call(**kwargs)
+                return True
+            except ClientError as error:
+                message = error.response.get("Error", {}).get("Message", "")
+                if (
+                    error.response.get("Error", {}).get("Code") == "InvalidParameterValue"
+                    and "monitoring" in message.lower()
+                ):
+                    return False
+                raise
+
+        try:
+            wait_for(attempt, min(self.remaining(), 120), "the new enhanced monitoring role to reach RDS")
+        except WaitTimeout as error:
+            raise ReconcileError(str(error)) from None
+        return answer["value"]
 
     def remaining(self):
         return max(1, int(self.deadline - time.monotonic())) if self.deadline else self.p["wait_timeout"]
@@ -221,6 +251,7 @@ class DatabaseReconciler:
         role = self.state.role
         if role is None:
             if self.changes.add(f"create IAM role {name} (RDS enhanced monitoring)"):
+                self.new_role = True
                 role = self.iam.create_role(
                     RoleName=name,
                     AssumeRolePolicyDocument=json.dumps(st.MONITORING_TRUST),
@@ -349,6 +380,12 @@ class DatabaseReconciler:
     def modify_instance(self, instance, desired, what):
         identifier = instance["DBInstanceIdentifier"]
         differences = self._differences(instance, desired)
+        # A parameter group of the next major version can only come with the upgrade itself (RDS refuses a
+        # group of another family): while the instance runs the old major, and no upgrade goes in this call
+        # (it is pending, or it is a replica that RDS upgrades with its source), leave the group alone.
+        upgrading = any(key == "EngineVersion" for key, _have, _want in differences)
+        if not upgrading and sp.major(instance.get("EngineVersion")) != sp.major(self.p["engine_version"]):
+            differences = [d for d in differences if d[0] != "DBParameterGroupName"]
         immediately = bool(self.p["apply_immediately"])
         kwargs = {}
         for key, have, want in differences:
@@ -453,7 +490,7 @@ class DatabaseReconciler:
             kwargs["KmsKeyId"] = p["kms_key_id"]
         if p.get("subnet_group_name"):
             kwargs["DBSubnetGroupName"] = p["subnet_group_name"]
-        instance = self.rds.create_db_instance(aws_retry=True, **kwargs)["DBInstance"]
+        instance = self.create(self.rds.create_db_instance, **kwargs)["DBInstance"]
         self.state.instances[identifier] = instance
         self.wait_available(identifier)
 
@@ -484,7 +521,8 @@ class DatabaseReconciler:
                 kwargs["EnableIAMDatabaseAuthentication"] = bool(self.p["iam_authentication"])
                 if zone:
                     kwargs["AvailabilityZone"] = zone
-                instance = self.rds.create_db_instance_read_replica(
+                instance = self.create(
+                    self.rds.create_db_instance_read_replica,
                     DBInstanceIdentifier=identifier,
                     SourceDBInstanceIdentifier=primary,
                     Tags=self.tag_list("replica", identifier),
@@ -535,7 +573,8 @@ class DatabaseReconciler:
             kwargs["KmsKeyId"] = self.p["kms_key_id"]
         if self.p.get("subnet_group_name"):
             kwargs["DBSubnetGroupName"] = self.p["subnet_group_name"]
-        created = self.rds.create_db_instance_read_replica(
+        created = self.create(
+            self.rds.create_db_instance_read_replica,
             DBInstanceIdentifier=identifier,
             SourceDBInstanceIdentifier=source["DBInstanceArn"],
             SourceRegion=self.p["primary_region"],
@@ -721,7 +760,8 @@ class DatabaseReconciler:
                 kwargs.pop("CopyTagsToSnapshot", None)
                 if member["availability_zone"]:
                     kwargs["AvailabilityZone"] = member["availability_zone"]
-                created = self.rds.create_db_instance(
+                created = self.create(
+                    self.rds.create_db_instance,
                     DBInstanceIdentifier=member["identifier"],
                     DBClusterIdentifier=identifier,
                     Engine="aurora-postgresql",
