@@ -61,6 +61,9 @@ integration: $(STAMP)  ## pytest: converge playbooks against emulators the tests
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
 molecule: $(STAMP)  ## molecule scenarios against an emulator started for them
+	@# Scenarios end without a destroy step (the emulator they ran on is gone); reset molecule's memory of a
+	@# finished prepare step so that a second `make molecule` prepares its fresh emulator again.
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule reset --all >/dev/null 2>&1
 	$(EMULATOR) run -- bash -c 'cd $(CURDIR) && PATH=$(CURDIR)/$(BIN):$$PATH molecule test --all'
 
 sanity: $(STAMP)  ## ansible-test sanity (offline: see tests/sanity.sh)
