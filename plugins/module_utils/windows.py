@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_MAINTENANCE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$")
+_MAINTENANCE = re.compile(
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$"
+)
 _DAILY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 WEEK = 7 * 24 * 60
 DAY = 24 * 60
@@ -49,7 +51,9 @@ def maintenance_window_errors(name, text):
     """Messages for a malformed or too short maintenance window (``name`` is the variable)."""
     parsed = parse_maintenance(text)
     if parsed is None:
-        return [f"{name}: {text!r} is not a maintenance window; use ddd:hh24:mi-ddd:hh24:mi in UTC, e.g. sun:04:00-sun:05:00"]
+        return [
+            f"{name}: {text!r} is not a maintenance window; use ddd:hh24:mi-ddd:hh24:mi in UTC, e.g. sun:04:00-sun:05:00"
+        ]
     if _length(*parsed, WEEK) < MINIMUM_MINUTES:
         return [f"{name}: {text!r} lasts less than {MINIMUM_MINUTES} minutes, the shortest window AWS accepts"]
     return []
@@ -79,5 +83,7 @@ def overlap_errors(daily_name, daily_text, maintenance_name, maintenance_text):
     weekly_minutes = _minutes(*weekly, WEEK)
     for day in range(7):
         if weekly_minutes & {day * DAY + m for m in _minutes(*daily, DAY)}:
-            return [f"{daily_name}: {daily_text!r} overlaps {maintenance_name} {maintenance_text!r}; AWS requires them apart"]
+            return [
+                f"{daily_name}: {daily_text!r} overlaps {maintenance_name} {maintenance_text!r}; AWS requires them apart"
+            ]
     return []

@@ -12,6 +12,7 @@ from .elasticache_parameter_groups import ElastiCacheParameterGroups
 from .elasticache_replica_count import ElastiCacheReplicaCount
 from .elasticache_replication_group_members import ElastiCacheReplicationGroupMembers
 from .elasticache_status import ElastiCacheStatusTransitions
+from .opensearch_domain_processing import OpenSearchDomainProcessing
 
 
 def all_behaviours():
@@ -24,4 +25,5 @@ def all_behaviours():
         ElastiCacheReplicationGroupMembers(),
         ElastiCacheModifyReplicationGroup(),
         ElastiCacheReplicaCount(),
+        OpenSearchDomainProcessing(),
     ]
