@@ -47,17 +47,25 @@ class Scenario:
 
     name: str
     ours: str  # playbook, relative to the repository root
-    baseline: str
+    baseline: str | None  # None: our side only (time and API calls, no comparison)
     inventory: str
     limit: str
     prepare: tuple = ()  # playbooks converged (untimed) after each reset, e.g. the network a later tier needs
 
+    @property
+    def sides(self) -> tuple:
+        return SIDES if self.baseline else SIDES[:1]
 
-# A later tier adds one line (and its benchmarks/baseline_<tier>.yml), e.g.
-#   Scenario("security", "playbooks/security.yml", "benchmarks/baseline_security.yml", "inventories/prod",
-#            "prod-use1", prepare=("playbooks/network.yml",)),
+
+# A tier adds one line. With a baseline playbook (benchmarks/baseline_<tier>.yml) the line compares; with
+# None it measures our side only: time and API calls of the first and the no-op converge.
 SCENARIOS = [
     Scenario("network", "playbooks/network.yml", "benchmarks/baseline_network.yml", "inventories/prod", "prod-use1"),
+    Scenario(
+        "security", "playbooks/security.yml", None, "inventories/prod", "prod-use1", prepare=("playbooks/network.yml",)
+    ),
+    # Every tier of prod, both regions (prod-use1 and its DR region prod-usw2), as `site.yml` converges them.
+    Scenario("site", "site.yml", None, "inventories/prod", "all"),
 ]
 
 
@@ -96,7 +104,9 @@ def ansible_playbook(emulator: Emulator, scenario: Scenario, playbook: str, extr
         ANSIBLE_NOCOLOR="1",
     )
     started = time.monotonic()
-    completed = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=1800, check=False)
+    completed = subprocess.run(
+        command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=1800, check=False
+    )
     return time.monotonic() - started, completed
 
 
@@ -184,8 +194,7 @@ def resources(emulator: Emulator, regions: list) -> dict:
 
 def summarize(name: str, runs: dict[str, list[Run]]) -> dict:
     figures = {"name": name}
-    for side in SIDES:
-        side_runs = runs[side]
+    for side, side_runs in runs.items():
         first = side_runs[0]
         figures[side] = {
             "median_s": round(statistics.median(r.seconds for r in side_runs), 2),
@@ -198,12 +207,19 @@ def summarize(name: str, runs: dict[str, list[Run]]) -> dict:
             "operations": first.operations,
             "calls_vary": len({(r.reads, r.writes) for r in side_runs}) > 1,
         }
-    figures["ratio"] = round(figures["baseline"]["median_s"] / figures["ours"]["median_s"], 2)
+    figures["ratio"] = (
+        round(figures["baseline"]["median_s"] / figures["ours"]["median_s"], 2) if "baseline" in runs else None
+    )
     return figures
 
 
 def bench_line(figures: dict) -> str:
-    ours, baseline = figures["ours"], figures["baseline"]
+    ours, baseline = figures["ours"], figures.get("baseline")
+    if baseline is None:
+        return (
+            f"BENCH {figures['name']} ours_s={ours['median_s']:.2f} baseline_s=- ratio=- "
+            f"ours_reads={ours['reads']} ours_writes={ours['writes']}"
+        )
     return (
         f"BENCH {figures['name']} ours_s={ours['median_s']:.2f} baseline_s={baseline['median_s']:.2f} "
         f"ratio={figures['ratio']:.2f} ours_reads={ours['reads']} ours_writes={ours['writes']} "
@@ -216,10 +232,10 @@ def progress(message: str):
 
 
 def measure_first(emulators: dict, scenario: Scenario, repeat: int) -> dict:
-    runs = {side: [] for side in SIDES}
+    runs = {side: [] for side in scenario.sides}
     for index in range(repeat):
         # Alternate which side goes first so that drifting load elsewhere hits both alike.
-        for side in SIDES if index % 2 == 0 else reversed(SIDES):
+        for side in scenario.sides if index % 2 == 0 else reversed(scenario.sides):
             empty(emulators[side], scenario)
             run = run_once(emulators[side], scenario, getattr(scenario, side))
             runs[side].append(run)
@@ -229,14 +245,14 @@ def measure_first(emulators: dict, scenario: Scenario, repeat: int) -> dict:
 
 def measure_noop(emulators: dict, scenario: Scenario, repeat: int) -> tuple[dict, dict]:
     found = {}
-    for side in SIDES:
+    for side in scenario.sides:
         empty(emulators[side], scenario)
         converge = run_once(emulators[side], scenario, getattr(scenario, side))
         progress(f"{scenario.name} converge (untimed) {side}: {converge.seconds:.2f} s")
         found[side] = resources(emulators[side], converge.regions)
-    runs = {side: [] for side in SIDES}
+    runs = {side: [] for side in scenario.sides}
     for index in range(repeat):
-        for side in SIDES if index % 2 == 0 else reversed(SIDES):
+        for side in scenario.sides if index % 2 == 0 else reversed(scenario.sides):
             run = run_once(emulators[side], scenario, getattr(scenario, side))
             runs[side].append(run)
             progress(f"{scenario.name} no-op run {index + 1}/{repeat} {side}: {run.seconds:.2f} s")
@@ -250,11 +266,11 @@ def warm_up(emulators: dict, scenario: Scenario):
     1 s for the network's services) and a first ``ansible-playbook`` compiles the collection's Python. One
     untimed converge of our playbook on each emulator pays for both; ``reset`` keeps moto's code loaded.
     """
-    for playbook in (*scenario.prepare, scenario.ours, scenario.baseline):
+    for playbook in filter(None, (*scenario.prepare, scenario.ours, scenario.baseline)):
         completed = ansible_playbook(emulators["ours"], scenario, playbook, ["--syntax-check"])[1]
         if completed.returncode != 0:
             sys.exit(f"bench: {playbook} does not parse:\n{completed.stdout}\n{completed.stderr}")
-    for side in SIDES:
+    for side in scenario.sides:
         empty(emulators[side], scenario)
         run = run_once(emulators[side], scenario, scenario.ours)
         progress(f"{scenario.name} warm-up ({side}'s emulator, untimed): {run.seconds:.2f} s")
@@ -314,7 +330,8 @@ def main(argv=None) -> int:
     results = []
     failures = []
     logs = tempfile.mkdtemp(prefix="stackops-bench-")
-    emulators = {side: Emulator.spawn(log_path=os.path.join(logs, f"emulator-{side}.log")) for side in SIDES}
+    sides = SIDES if any(s.baseline for s in scenarios) else SIDES[:1]
+    emulators = {side: Emulator.spawn(log_path=os.path.join(logs, f"emulator-{side}.log")) for side in sides}
     try:
         for scenario in scenarios:
             warm_up(emulators, scenario)
@@ -336,13 +353,15 @@ def main(argv=None) -> int:
                         failures.append(
                             f"{figures['name']}: our no-op run made {ours['writes']} write(s), changed={ours['changed']}"
                         )
+                    if figures["ratio"] is None:
+                        continue
                     figures["target"] = {"ratio_at_least": TARGET_NOOP_RATIO, "writes": 0}
                     figures["target"]["met"] = figures["ratio"] >= TARGET_NOOP_RATIO and not ours["writes"]
                     if figures["ratio"] < TARGET_NOOP_RATIO:
                         print(
                             f"NOTE {figures['name']}: ratio {figures['ratio']} is below the {TARGET_NOOP_RATIO}x target"
                         )
-                    if found and found["ours"] != found["baseline"]:
+                    if found and found["ours"] != found.get("baseline", found["ours"]):
                         differing = sorted(
                             f"{region}.{key}"
                             for region in found["ours"].keys() | found["baseline"].keys()

@@ -29,22 +29,29 @@ options:
       - Base name of every resource, conventionally C(<platform>-<environment>).
     type: str
     required: true
-  cidr:
-    description: The VPC's IPv4 CIDR block, C(/16) to C(/28).
+  state:
+    description:
+      - C(present) converges the network to the spec.
+      - C(absent) deletes every resource of the network (found by its tags), dependents first and the VPC
+        last. It stops before any write when the VPC still holds resources this module did not make, such as
+        another tier's security groups.
     type: str
-    required: true
+    default: present
+    choices: [present, absent]
+  cidr:
+    description: The VPC's IPv4 CIDR block, C(/16) to C(/28). Required when O(state=present).
+    type: str
   azs:
-    description: Availability zones of the network, in the module's region.
+    description: Availability zones of the network, in the module's region. Required when O(state=present).
     type: list
     elements: str
-    required: true
   subnets:
     description:
       - The subnet plan. The P(stackops.platform.subnet_plan#filter) filter derives one from the VPC CIDR.
       - A subnet's CIDR identifies it; a subnet cannot change AZ.
+      - Required when O(state=present).
     type: list
     elements: dict
-    required: true
     suboptions:
       tier:
         description: C(public) (internet gateway), C(private) (NAT) or C(database) (no internet route by default).
@@ -149,6 +156,14 @@ EXAMPLES = r"""
 - name: Later tiers take IDs from the result
   ansible.builtin.debug:
     msg: "{{ network.network.subnet_ids.private }}"
+
+- name: Tear the dev network down (after the tiers that use it)
+  stackops.platform.vpc_network:
+    name: moneytrack-dev
+    platform: moneytrack
+    environment: dev
+    region: us-east-1
+    state: absent
 """
 
 RETURN = r"""
@@ -244,7 +259,7 @@ from ansible_collections.stackops.platform.plugins.module_utils._network.spec im
 from ansible_collections.stackops.platform.plugins.module_utils.platform import IDENTITY_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import WAIT_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import WaitTimeout
-from ansible_collections.stackops.platform.plugins.module_utils.platform import client
+from ansible_collections.stackops.platform.plugins.module_utils.platform import clients
 
 SERVICES = ("ec2", "logs", "iam", "rds", "elasticache")
 
@@ -252,12 +267,12 @@ SERVICES = ("ec2", "logs", "iam", "rds", "elasticache")
 def main():
     argument_spec = dict(
         name=dict(type="str", required=True),
-        cidr=dict(type="str", required=True),
-        azs=dict(type="list", elements="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        cidr=dict(type="str"),
+        azs=dict(type="list", elements="str"),
         subnets=dict(
             type="list",
             elements="dict",
-            required=True,
             options=dict(
                 tier=dict(type="str", required=True, choices=["public", "private", "database"]),
                 az=dict(type="str", required=True),
@@ -278,18 +293,24 @@ def main():
         **IDENTITY_ARGUMENT_SPEC,
         **WAIT_ARGUMENT_SPEC,
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        required_if=[("state", "present", ("cidr", "azs", "subnets"))],
+        supports_check_mode=True,
+    )
     region = module.region
     if not region:
         module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
-    errors = validate(module.params, region, protected=False)
+    errors = validate(module.params, region, protected=False) if module.params["state"] == "present" else []
     if errors:
         module.fail_json(msg="invalid network spec: " + "; ".join(errors), errors=errors)
 
-    clients = {service: client(module, service) for service in SERVICES}
-    reconciler = NetworkReconciler(module.params, region, clients, module.check_mode)
+    reconciler = NetworkReconciler(module.params, region, clients(module, {s: s for s in SERVICES}), module.check_mode)
     try:
-        reconciler.converge()
+        if reconciler.absent:
+            reconciler.teardown()
+        else:
+            reconciler.converge()
     except ReconcileError as error:
         module.fail_json(msg=str(error), changes=reconciler.changes.items)
     except WaitTimeout as error:

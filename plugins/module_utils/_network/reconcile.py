@@ -45,13 +45,14 @@ class NetworkReconciler:
         self.elasticache = clients["elasticache"]
         self.identity = identity_tags(params["platform"], params["environment"], "network")
         self.names = st.Names(params["name"], region)
-        self.desired = layout(params)
+        self.absent = params.get("state") == "absent"
+        self.desired = None if self.absent else layout(params)
         self.changes = Changes(check_mode)
         self.warnings = []
         self.state = st.NetworkState()
         # symbolic key ("public/us-east-1a", "nat/us-east-1a", "igw", route table key) -> AWS id
         self.ids = {}
-        self._deferred = []  # deletions, run last, in the order added
+        self._deferred = []  # deletions, run last: by stage (what depends on what), then in the order added
         self.before_snapshot = {}
 
     # -- reading --------------------------------------------------------------------------------------------
@@ -63,7 +64,7 @@ class NetworkReconciler:
             state.endpoint_security_group = st.read_security_group(
                 self.ec2, state.vpc_id, self.names.endpoint_security_group
             )
-        if self.desired["flow_logs"] or state.flow_logs:
+        if self.absent or self.desired["flow_logs"] or state.flow_logs:
             st.read_flow_log_parts(self.logs, self.iam, self.names, state)
         st.read_db_subnet_group(self.rds, self.names.subnet_group, state)
         st.read_cache_subnet_group(self.elasticache, self.names.subnet_group, state)
@@ -135,6 +136,8 @@ class NetworkReconciler:
         }
 
     def after(self):
+        if self.absent:
+            return {}
         after = dict(self.desired)
         after["route_tables"] = {
             key: {"subnets": sorted(table["subnets"]), "default_route": table["default_route"]}
@@ -157,8 +160,12 @@ class NetworkReconciler:
         if to_unset and self.changes.add(f"tag {label}: remove {', '.join(sorted(to_unset))}"):
             self.ec2.delete_tags(Resources=[resource_id], Tags=[{"Key": k} for k in to_unset], aws_retry=True)
 
-    def _defer(self, sentence, action):
-        self._deferred.append((sentence, action))
+    def _defer(self, sentence, action, stage=0):
+        """Run ``action`` after every create and update. Stage 0 holds what nothing else of ours depends on
+        (endpoints, NAT gateways, route tables, subnet groups, flow logs); stage 1 what those use (the endpoint
+        security group; the internet gateway, which AWS refuses to detach while NAT addresses are mapped);
+        stage 2 the subnets, which every other resource sits in."""
+        self._deferred.append((stage, len(self._deferred), sentence, action))
 
     # -- the steps --------------------------------------------------------------------------------------------
 
@@ -174,11 +181,150 @@ class NetworkReconciler:
         self.endpoints()
         self.flow_logs()
         self.subnet_groups()
-        for sentence, action in self._deferred:
+        for _stage, _order, sentence, action in sorted(self._deferred, key=lambda d: d[:2]):
             if self.changes.add(sentence):
                 action()
         if self.changes and not self.changes.check_mode:
             self.read()  # what is there now, for the return value
+
+    def teardown(self):
+        """``state: absent``: delete every resource of the network, dependents first, the VPC last.
+
+        Stops before any write when the VPC holds things this module did not make (another tier's security
+        groups, subnets of someone else): AWS would refuse to delete the VPC halfway through otherwise."""
+        self.read()
+        self.before_snapshot = self.before()
+        state = self.state
+        if state.vpc:
+            self._check_nothing_foreign()
+        if state.db_subnet_group and self._managed_tags(state.db_subnet_group_tags):
+            name = state.db_subnet_group["DBSubnetGroupName"]
+            self._defer(
+                f"delete DB subnet group {name}",
+                lambda: self.rds.delete_db_subnet_group(DBSubnetGroupName=name, aws_retry=True),
+            )
+        if state.cache_subnet_group and self._managed_tags(state.cache_subnet_group_tags):
+            cache_name = state.cache_subnet_group["CacheSubnetGroupName"]
+            self._defer(
+                f"delete ElastiCache subnet group {cache_name}",
+                lambda: self.elasticache.delete_cache_subnet_group(CacheSubnetGroupName=cache_name, aws_retry=True),
+            )
+        for flow_log in state.flow_logs:
+            if st.is_managed(flow_log, self.identity):
+                flow_log_id = flow_log["FlowLogId"]
+                self._defer(
+                    f"delete flow log {flow_log_id}",
+                    lambda flow_log_id=flow_log_id: self.ec2.delete_flow_logs(FlowLogIds=[flow_log_id], aws_retry=True),
+                )
+        if state.role and self._managed_tags(st.tags_of(state.role)):
+            self._defer(f"delete IAM role {self.names.flow_log_role}", self._delete_flow_log_role, stage=1)
+        if state.log_group and self._managed_tags(state.log_group_tags):
+            group_name = self.names.flow_log_group
+            self._defer(
+                f"delete log group {group_name}",
+                lambda: self.logs.delete_log_group(logGroupName=group_name, aws_retry=True),
+                stage=1,
+            )
+        if state.vpc:
+            self._teardown_vpc()
+        for _stage, _order, sentence, action in sorted(self._deferred, key=lambda d: d[:2]):
+            if self.changes.add(sentence):
+                action()
+        if self.changes and not self.changes.check_mode:
+            self.state = st.NetworkState()
+            self.read()
+
+    def _check_nothing_foreign(self):
+        vpc_id = self.state.vpc_id
+        foreign = [
+            f"subnet {s['SubnetId']} ({s['CidrBlock']})"
+            for s in self.state.subnets
+            if not st.is_managed(s, self.identity)
+        ]
+        groups = self.ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}], aws_retry=True)
+        ours = self.names.endpoint_security_group
+        foreign += [
+            f"security group {g['GroupName']} ({g['GroupId']})"
+            for g in groups["SecurityGroups"]
+            if g["GroupName"] not in ("default", ours)
+        ]
+        if foreign:
+            raise ReconcileError(
+                f"state=absent: the VPC {vpc_id} still holds {', '.join(foreign)}, which this module did not make. "
+                "Tear down the tiers that use the network first (security, cluster, database, ...); nothing was deleted."
+            )
+
+    def _teardown_vpc(self):
+        state = self.state
+        endpoints = [e["VpcEndpointId"] for e in state.endpoints if st.is_managed(e, self.identity)]
+        if endpoints:
+            self._defer(f"delete endpoints {', '.join(endpoints)}", lambda: self._delete_endpoints(endpoints))
+        for nat in state.nat_gateways:
+            if st.is_managed(nat, self.identity):
+                self._delete_nat_later(nat)
+        for address in state.addresses:
+            if not address.get("AssociationId"):
+                allocation = address["AllocationId"]
+                self._defer(
+                    f"release Elastic IP {address.get('PublicIp', allocation)}",
+                    lambda allocation=allocation: self.ec2.release_address(AllocationId=allocation, aws_retry=True),
+                )
+        for table in state.route_tables:
+            key = st.tags_of(table).get(st.TAG_ROUTE_TABLE)
+            if not key or not st.is_managed(table, self.identity):
+                continue
+
+            def delete(table=table):
+                for association in table.get("Associations", []):
+                    if association.get("SubnetId"):
+                        self.ec2.disassociate_route_table(
+                            AssociationId=association["RouteTableAssociationId"], aws_retry=True
+                        )
+                self.ec2.delete_route_table(RouteTableId=table["RouteTableId"], aws_retry=True)
+
+            self._defer(f"delete route table {key} ({table['RouteTableId']})", delete)
+        group = state.endpoint_security_group
+        if group:
+            group_id = group["GroupId"]
+            self._defer(
+                f"delete security group {group['GroupName']}",
+                lambda: self.ec2.delete_security_group(GroupId=group_id, aws_retry=True),
+                stage=1,
+            )
+        igw = state.internet_gateway
+        if igw:
+            igw_id, vpc_id = igw["InternetGatewayId"], state.vpc_id
+
+            def delete_igw():
+                self.ec2.detach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id, aws_retry=True)
+                self.ec2.delete_internet_gateway(InternetGatewayId=igw_id, aws_retry=True)
+
+            self._defer(f"delete internet gateway {igw_id}", delete_igw, stage=1)
+        for subnet in state.subnets:
+            subnet_id = subnet["SubnetId"]
+            self._defer(
+                f"delete subnet {subnet_id} ({subnet['CidrBlock']}, {subnet['AvailabilityZone']})",
+                lambda subnet_id=subnet_id: self.ec2.delete_subnet(SubnetId=subnet_id, aws_retry=True),
+                stage=2,
+            )
+        vpc_id = state.vpc_id
+        self._defer(
+            f"delete VPC {self.names.vpc} {vpc_id}",
+            lambda: self.ec2.delete_vpc(VpcId=vpc_id, aws_retry=True),
+            stage=3,
+        )
+
+    def _delete_endpoints(self, endpoint_ids):
+        self.ec2.delete_vpc_endpoints(VpcEndpointIds=endpoint_ids, aws_retry=True)
+
+        def gone():
+            found = self.ec2.describe_vpc_endpoints(
+                Filters=[{"Name": "vpc-id", "Values": [self.state.vpc_id]}], aws_retry=True
+            )["VpcEndpoints"]
+            return all(e["State"].lower() == "deleted" for e in found if e["VpcEndpointId"] in endpoint_ids)
+
+        # Interface endpoints hold network interfaces in the subnets and the security group until they are gone.
+        wait_for(gone, self.p["wait_timeout"], f"VPC endpoints {', '.join(endpoint_ids)} to be deleted")
 
     def _check_preconditions(self):
         unknown = [az for az in self.p["azs"] if az not in self.state.azs]
@@ -238,7 +384,7 @@ class NetworkReconciler:
                     self.ec2.detach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id, aws_retry=True)
                     self.ec2.delete_internet_gateway(InternetGatewayId=igw_id, aws_retry=True)
 
-                self._defer(f"delete internet gateway {igw_id}", delete)
+                self._defer(f"delete internet gateway {igw_id}", delete, stage=1)
             return
         if not wanted:
             return
@@ -296,6 +442,7 @@ class NetworkReconciler:
                 self._defer(
                     f"delete {label}",
                     lambda subnet_id=subnet_id: self.ec2.delete_subnet(SubnetId=subnet_id, aws_retry=True),
+                    stage=2,
                 )
             else:
                 self.warnings.append(
@@ -313,7 +460,13 @@ class NetworkReconciler:
         for az, subnet_key in wanted.items():
             subnet_id = self.ids.get(subnet_key)
             tags = self._tags(self.names.nat(az), **{st.TAG_AZ: az})
-            found = [n for n in current.pop(az, []) if n["SubnetId"] == subnet_id or subnet_id is None]
+            in_az = current.pop(az, [])
+            # Only a gateway in the planned public subnet counts; one elsewhere (the subnet was replaced, or
+            # someone moved it) is replaced: the new one is created first, routes move to it, then it goes.
+            found = [n for n in in_az if subnet_id and n["SubnetId"] == subnet_id]
+            for stray in in_az:
+                if stray not in found:
+                    self._delete_nat_later(stray)
             if found:
                 nat = found[0]
                 self.ids[f"nat/{az}"] = nat["NatGatewayId"]
@@ -323,13 +476,14 @@ class NetworkReconciler:
                 for extra in found[1:]:
                     self._delete_nat_later(extra)
                 continue
-            if not self.changes.add(f"create NAT gateway in {subnet_key} (with an Elastic IP)"):
-                self.ids[f"nat/{az}"] = None
-                continue
+            # An address of ours left free (its gateway was deleted) is used again before a new one is allocated.
             address = next((a for a in free_addresses if st.tags_of(a).get(st.TAG_AZ) == az), None)
             if address:
                 free_addresses.remove(address)
-            else:
+            if not self.changes.add(f"create NAT gateway in {subnet_key} (with an Elastic IP)"):
+                self.ids[f"nat/{az}"] = None
+                continue
+            if not address:
                 address = self.ec2.allocate_address(
                     Domain="vpc", TagSpecifications=tag_specifications("elastic-ip", tags), aws_retry=True
                 )
@@ -346,6 +500,13 @@ class NetworkReconciler:
         for nats in current.values():
             for nat in nats:
                 self._delete_nat_later(nat)
+        for address in free_addresses:
+            # Ours, associated with nothing and wanted by no gateway: an Elastic IP costs money while idle.
+            allocation = address["AllocationId"]
+            self._defer(
+                f"release Elastic IP {address.get('PublicIp', allocation)} (no NAT gateway uses it)",
+                lambda allocation=allocation: self.ec2.release_address(AllocationId=allocation, aws_retry=True),
+            )
         if pending and not self.changes.check_mode:
             # Routes need the gateways: always wait, within wait_timeout.
             self._wait_nat_states(pending, "available")
@@ -532,6 +693,7 @@ class NetworkReconciler:
             self._defer(
                 f"delete security group {self.names.endpoint_security_group}",
                 lambda: self.ec2.delete_security_group(GroupId=stale, aws_retry=True),
+                stage=1,
             )
         if pending and self.p["wait"] and not self.changes.check_mode:
 

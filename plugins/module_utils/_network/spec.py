@@ -90,7 +90,8 @@ def derive_subnets(cidr, azs, tier_offsets=None, prefix_length=24, tiers=TIERS):
         raise SpecError(f"vpc_cidr: {cidr!r} is not a valid IPv4 CIDR block ({exc})") from None
     if not vpc.prefixlen <= prefix_length <= MAX_PREFIX:
         raise SpecError(
-            f"vpc_subnet_prefix_length: /{prefix_length} must be between the VPC's /{vpc.prefixlen} and /{MAX_PREFIX}"
+            f"vpc_subnet_prefix_length: /{prefix_length} must be between the VPC's /{vpc.prefixlen} and /{MAX_PREFIX} "
+            f"(AWS accepts subnets of /{MIN_PREFIX} to /{MAX_PREFIX}, inside the VPC's block)"
         )
     count = 2 ** (prefix_length - vpc.prefixlen)
     plan = []
@@ -153,6 +154,11 @@ def validate(spec, region, protected=False, prefix=""):
         )
 
     subnets = list(spec.get("subnets") or [])
+    plan_known = True
+    if not subnets and ("subnet_offsets" in spec or "subnet_prefix_length" in spec):
+        # The role passes its derivation inputs rather than a plan: derive here, so that a plan that cannot
+        # be derived is one more message among the others instead of a templating error.
+        subnets, plan_known = _derived_plan(spec, vpc, azs, seen_azs, errors)
     parsed = []
     seen_slots = {}
     for index, subnet in enumerate(subnets):
@@ -190,6 +196,8 @@ def validate(spec, region, protected=False, prefix=""):
     nat_mode = spec.get("nat_mode", "one_per_az")
     if nat_mode not in NAT_MODES:
         errors.append(f"{var('nat_mode')}: {nat_mode!r} is not one of {', '.join(NAT_MODES)}")
+    elif not plan_known:
+        pass  # no plan to place NAT gateways in; its own message says why
     elif nat_mode != "none" and not public_azs:
         errors.append(
             f"{var('nat_mode')}: {nat_mode} needs public subnets to place NAT gateways in, and there are none"
@@ -207,7 +215,7 @@ def validate(spec, region, protected=False, prefix=""):
             f"{var('database_internet_access')}: the database tier reaches the internet through NAT, and {var('nat_mode')} is none"
         )
 
-    if spec.get("db_subnet_group", True) or spec.get("cache_subnet_group", True):
+    if plan_known and (spec.get("db_subnet_group", True) or spec.get("cache_subnet_group", True)):
         database_azs = tiers_by_az.get("database", set())
         if len(database_azs) < 2:
             errors.append(
@@ -225,7 +233,7 @@ def validate(spec, region, protected=False, prefix=""):
             errors.append(
                 f"{var('endpoints')}[{index}]: give the short name ({endpoint.split('.', 3)[-1]}), not {endpoint}"
             )
-    if spec.get("endpoints") and not tiers_by_az.get("private"):
+    if plan_known and spec.get("endpoints") and not tiers_by_az.get("private"):
         errors.append(f"{var('endpoints')}: interface endpoints are placed in private subnets, and there are none")
 
     if spec.get("flow_logs", True):
@@ -248,6 +256,36 @@ def validate(spec, region, protected=False, prefix=""):
         elif str(key).startswith("stackops:"):
             errors.append(f"{var('tags')}: key {key!r} uses the stackops: prefix, which this collection sets itself")
     return errors
+
+
+def _derived_plan(spec, vpc, azs, seen_azs, errors):
+    """(plan, known): the plan ``derive_subnets`` gives for the role's inputs, or ([], False) with a message."""
+    if vpc is None or len(seen_azs) != len(azs) or any(not _AZ_RE.match(str(az)) for az in azs):
+        return [], False  # vpc_cidr or vpc_azs is wrong, and says so
+    prefix_length = spec.get("subnet_prefix_length", 24)
+    if isinstance(prefix_length, bool) or not isinstance(prefix_length, int):
+        errors.append(f"vpc_subnet_prefix_length: {prefix_length!r} is not an integer")
+        return [], False
+    offsets = spec.get("subnet_offsets")
+    if offsets is not None:
+        if not isinstance(offsets, dict):
+            errors.append(f"vpc_subnet_offsets: must be a mapping of tier to block index, got {offsets!r}")
+            return [], False
+        broken = False
+        for tier, offset in offsets.items():
+            if tier not in TIERS:
+                errors.append(f"vpc_subnet_offsets.{tier}: {tier!r} is not one of {', '.join(TIERS)}")
+                broken = True
+            elif isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+                errors.append(f"vpc_subnet_offsets.{tier}: {offset!r} is not a block index (an integer >= 0)")
+                broken = True
+        if broken:
+            return [], False
+    try:
+        return derive_subnets(str(vpc), azs, offsets, prefix_length), True
+    except SpecError as error:
+        errors.append(str(error))
+        return [], False
 
 
 def layout(spec):

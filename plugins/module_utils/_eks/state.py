@@ -1,0 +1,140 @@
+# -*- coding: utf-8 -*-
+# Copyright: stackops platform engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Read the EKS tier as it is: the cluster, its node groups and add-ons, IAM roles, the OIDC provider,
+and (when the inventory does not pass them) the network's subnets and the security tier's groups by tags.
+
+EKS has no batched describe: one DescribeCluster, one ListNodegroups + DescribeNodegroup per node group,
+one ListAddons + DescribeAddon per add-on, one DescribeAddonVersions for the catalogue.
+"""
+
+from __future__ import annotations
+
+try:
+    from botocore.exceptions import ClientError
+except ImportError:
+    pass
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+
+from ..platform import identity_tags
+from ..platform import tag_filters
+
+COMPONENT = "cluster"
+TAG_TIER = "stackops:tier"  # the network tier's subnet tag
+TAG_GROUP = "stackops:security-group"  # the security tier's group tag
+
+
+def not_found(call, *codes):
+    try:
+        return call()
+    except ClientError as error:  # pylint: disable=duplicate-except
+        if is_boto3_error_code(list(codes) or ["ResourceNotFoundException", "NoSuchEntity"], error):
+            return None
+        raise
+
+
+class EksState:
+    def __init__(self):
+        self.account = None
+        self.cluster = None  # describe_cluster()["cluster"] or None
+        self.node_groups = {}  # name -> describe_nodegroup()["nodegroup"]
+        self.addons = {}  # name -> describe_addon()["addon"]
+        self.catalogue = {}  # add-on name -> [{"version", "compatible": {k8s version: default?}}]
+        self.roles = {}  # role name -> {"role", "policies": [arn], "inline": {name: document}} or None
+        self.oidc_provider_arn = None
+        self.oidc_provider_tags = {}
+        self.kms_key_arn = None
+
+
+def read_account(sts):
+    return sts.get_caller_identity(aws_retry=True)["Account"]
+
+
+def read_cluster(eks, name, state):
+    found = not_found(lambda: eks.describe_cluster(name=name, aws_retry=True))
+    state.cluster = found["cluster"] if found else None
+    if not state.cluster:
+        return
+    names = []
+    for page in eks.get_paginator("list_nodegroups").paginate(clusterName=name):
+        names.extend(page.get("nodegroups", []))
+    for group in names:
+        state.node_groups[group] = eks.describe_nodegroup(clusterName=name, nodegroupName=group, aws_retry=True)[
+            "nodegroup"
+        ]
+    addons = []
+    for page in eks.get_paginator("list_addons").paginate(clusterName=name):
+        addons.extend(page.get("addons", []))
+    for addon in addons:
+        state.addons[addon] = eks.describe_addon(clusterName=name, addonName=addon, aws_retry=True)["addon"]
+
+
+def read_catalogue(eks, state, kubernetes_version):
+    """{add-on: [(version, default for this Kubernetes version)]}, newest first, for one Kubernetes version."""
+    catalogue = {}
+    for page in eks.get_paginator("describe_addon_versions").paginate(kubernetesVersion=kubernetes_version):
+        for addon in page.get("addons", []):
+            versions = []
+            for version in addon.get("addonVersions", []):
+                default = any(c.get("defaultVersion") for c in version.get("compatibilities", []))
+                versions.append((version["addonVersion"], default))
+            catalogue[addon["addonName"]] = versions
+    state.catalogue = catalogue
+
+
+def read_role(iam, name, state):
+    found = not_found(lambda: iam.get_role(RoleName=name, aws_retry=True))
+    if not found:
+        state.roles[name] = None
+        return
+    attached = []
+    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
+        attached.extend(p["PolicyArn"] for p in page.get("AttachedPolicies", []))
+    inline = {}
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
+        for policy in page.get("PolicyNames", []):
+            inline[policy] = iam.get_role_policy(RoleName=name, PolicyName=policy, aws_retry=True)["PolicyDocument"]
+    state.roles[name] = {"role": found["Role"], "policies": attached, "inline": inline}
+
+
+def read_oidc_provider(iam, issuer, state):
+    if not issuer:
+        return
+    host = issuer.removeprefix("https://")
+    for provider in iam.list_open_id_connect_providers(aws_retry=True).get("OpenIDConnectProviderList", []):
+        if provider["Arn"].endswith(f":oidc-provider/{host}"):
+            state.oidc_provider_arn = provider["Arn"]
+            tags = iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=provider["Arn"], aws_retry=True)
+            state.oidc_provider_tags = {t["Key"]: t["Value"] for t in tags.get("Tags", [])}
+            return
+
+
+def find_subnets(ec2, platform, environment, tier):
+    """The network tier's subnets of ``tier`` (private by default), found by tags, sorted by AZ."""
+    filters = tag_filters(identity_tags(platform, environment, "network")) + [
+        {"Name": f"tag:{TAG_TIER}", "Values": [tier]}
+    ]
+    subnets = ec2.describe_subnets(Filters=filters, aws_retry=True)["Subnets"]
+    return [s["SubnetId"] for s in sorted(subnets, key=lambda s: (s["AvailabilityZone"], s["CidrBlock"]))]
+
+
+def find_security_groups(ec2, platform, environment, names):
+    """The security tier's groups by name ({name: id}), found by tags."""
+    if not names:
+        return {}
+    filters = tag_filters(identity_tags(platform, environment, "security")) + [
+        {"Name": f"tag:{TAG_GROUP}", "Values": list(names)}
+    ]
+    found = {}
+    for group in ec2.describe_security_groups(Filters=filters, aws_retry=True)["SecurityGroups"]:
+        tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
+        found[tags[TAG_GROUP]] = group["GroupId"]
+    return found
+
+
+def resolve_kms_key(kms, key):
+    """A key's ARN from an ARN, an alias name or ARN; None when the alias does not exist."""
+    found = not_found(lambda: kms.describe_key(KeyId=key, aws_retry=True), "NotFoundException")
+    return found["KeyMetadata"]["Arn"] if found else None
