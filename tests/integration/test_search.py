@@ -2,7 +2,7 @@
 
 The read-back, idempotence and in-place tests share one converged environment (module scope, in file order).
 Check mode on an empty account is covered with the cache tier (tests/integration/test_cache.py), where
-site.yml plans both tiers.
+the tiers playbook plans both.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import pytest
 from conftest import run_playbook
 
 PRIMARY = "local-use1"
+# network, security, cache and search in site.yml's order (not the cluster and database tiers)
+TIERS = "tests/integration/cache_search_tiers.yml"
 DOMAIN = "demo-local-search"
 SECRET = "local/demo/search/master-user"
-ALONE = {"cache_enabled": False}  # site.yml without the cache tier: these tests are about search
+ALONE = {"cache_enabled": False}  # without the cache tier: these tests are about search
 
 
 def domain(emulator):
@@ -28,7 +30,7 @@ def writes(emulator):
 def converged(emulator_session):
     emulator_session.reset()
     run = run_playbook(
-        emulator_session, "site.yml", limit=PRIMARY, extra_vars=ALONE, verbosity=3, diff=True, callback="default"
+        emulator_session, TIERS, limit=PRIMARY, extra_vars=ALONE, verbosity=3, diff=True, callback="default"
     )
     output = run.output["raw"] + run.stderr
     assert run.rc == 0, output[-3000:]
