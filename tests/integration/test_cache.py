@@ -201,18 +201,6 @@ def test_what_aws_cannot_do_in_place_is_refused_before_any_write(emulator_sessio
     assert emulator_session.calls()["reads"] > 0  # refused after the describe
 
 
-def test_removing_every_replica_turns_multi_az_off_first(emulator_session, converged):
-    spec = {**CHANGED, "cache_replicas_per_shard": 0, "cache_multi_az": False, "cache_automatic_failover": False}
-    emulator_session.clear_calls()
-    run = run_playbook(emulator_session, "playbooks/cache.yml", limit=PRIMARY, extra_vars=spec)
-    assert run.rc == 0, run.messages()
-    order = [w for w in writes(emulator_session) if w.startswith("elasticache:")]
-    assert order == ["elasticache:ModifyReplicationGroup", "elasticache:DecreaseReplicaCount"]
-    found = group(emulator_session)
-    assert found["MultiAZ"] == "disabled" and found["AutomaticFailover"] == "disabled"
-    assert len(found["NodeGroups"][0]["NodeGroupMembers"]) == 1
-
-
 # -- from an empty account ------------------------------------------------------------------------------------------------
 
 

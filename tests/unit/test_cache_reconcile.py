@@ -147,3 +147,20 @@ def test_check_mode_on_a_group_that_exists_writes_nothing(subnet_group):
     assert "replication group demo-test-cache: add replicas, 1 to 3 per shard" in reconciler.changes.items
     assert emulator.writes() == []
     assert reconciler.after()["replication_group"]["node_type"] == "cache.t4g.medium"
+
+
+def test_removing_every_replica_turns_multi_az_off_first_and_adding_one_turns_it_on_after(subnet_group):
+    emulator = subnet_group
+    _converge(emulator, replicas_per_shard=2)
+    emulator.clear_calls()
+    _converge(emulator, replicas_per_shard=0, multi_az=False, automatic_failover=False)
+    writes = [w["operation"] for w in emulator.writes()]
+    assert writes == ["ModifyReplicationGroup", "DecreaseReplicaCount"]
+    group = _group(emulator)
+    assert (group["MultiAZ"], group["AutomaticFailover"]) == ("disabled", "disabled")
+    assert len(group["NodeGroups"][0]["NodeGroupMembers"]) == 1
+    emulator.clear_calls()
+    _converge(emulator, replicas_per_shard=1)
+    assert [w["operation"] for w in emulator.writes()] == ["IncreaseReplicaCount", "ModifyReplicationGroup"]
+    group = _group(emulator)
+    assert group["MultiAZ"] == "enabled" and len(group["NodeGroups"][0]["NodeGroupMembers"]) == 2
