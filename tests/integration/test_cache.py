@@ -10,6 +10,8 @@ import pytest
 from conftest import run_playbook
 
 PRIMARY = "local-use1"
+# network, security, cache and search in site.yml's order (not the cluster and database tiers)
+TIERS = "tests/integration/cache_search_tiers.yml"
 GROUP = "demo-local-cache"
 SECRET = "local/demo/cache/auth-token"
 
@@ -39,12 +41,12 @@ def writes(emulator):
 
 @pytest.fixture(scope="module")
 def converged(emulator_session):
-    """site.yml (every tier of local, search included) on the primary region, at -vvv with --diff; the text
+    """network, security, cache and search of local on the primary region, at -vvv with --diff; the text
     output is kept for the secret test."""
     emulator_session.reset()
     run = run_playbook(
         emulator_session,
-        "site.yml",
+        TIERS,
         limit=PRIMARY,
         verbosity=3,
         diff=True,
@@ -199,23 +201,11 @@ def test_what_aws_cannot_do_in_place_is_refused_before_any_write(emulator_sessio
     assert emulator_session.calls()["reads"] > 0  # refused after the describe
 
 
-def test_removing_every_replica_turns_multi_az_off_first(emulator_session, converged):
-    spec = {**CHANGED, "cache_replicas_per_shard": 0, "cache_multi_az": False, "cache_automatic_failover": False}
-    emulator_session.clear_calls()
-    run = run_playbook(emulator_session, "playbooks/cache.yml", limit=PRIMARY, extra_vars=spec)
-    assert run.rc == 0, run.messages()
-    order = [w for w in writes(emulator_session) if w.startswith("elasticache:")]
-    assert order == ["elasticache:ModifyReplicationGroup", "elasticache:DecreaseReplicaCount"]
-    found = group(emulator_session)
-    assert found["MultiAZ"] == "disabled" and found["AutomaticFailover"] == "disabled"
-    assert len(found["NodeGroups"][0]["NodeGroupMembers"]) == 1
-
-
 # -- from an empty account ------------------------------------------------------------------------------------------------
 
 
 def test_check_mode_on_an_empty_account_plans_cache_and_search_without_writing(emulator, playbook):
-    run = playbook("site.yml", limit=PRIMARY, check=True, diff=True)
+    run = playbook(TIERS, limit=PRIMARY, check=True, diff=True)
     assert run.rc == 0, run.messages()
     assert emulator.writes() == []
     result = run.result("Converge the cache replication group", PRIMARY)
@@ -307,7 +297,7 @@ def test_every_inventory_converges_and_reconverges_without_writes(emulator):
         runs = dict(
             zip(
                 SHAPES,
-                pool.map(lambda env: run_playbook(emulator, "site.yml", inventory=f"inventories/{env}"), SHAPES),
+                pool.map(lambda env: run_playbook(emulator, TIERS, inventory=f"inventories/{env}"), SHAPES),
                 strict=True,
             )
         )

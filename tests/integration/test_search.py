@@ -2,7 +2,7 @@
 
 The read-back, idempotence and in-place tests share one converged environment (module scope, in file order).
 Check mode on an empty account is covered with the cache tier (tests/integration/test_cache.py), where
-site.yml plans both tiers.
+the tiers playbook plans both.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import pytest
 from conftest import run_playbook
 
 PRIMARY = "local-use1"
+# network, security, cache and search in site.yml's order (not the cluster and database tiers)
+TIERS = "tests/integration/cache_search_tiers.yml"
 DOMAIN = "demo-local-search"
 SECRET = "local/demo/search/master-user"
-ALONE = {"cache_enabled": False}  # site.yml without the cache tier: these tests are about search
+ALONE = {"cache_enabled": False}  # without the cache tier: these tests are about search
 
 
 def domain(emulator):
@@ -28,7 +30,7 @@ def writes(emulator):
 def converged(emulator_session):
     emulator_session.reset()
     run = run_playbook(
-        emulator_session, "site.yml", limit=PRIMARY, extra_vars=ALONE, verbosity=3, diff=True, callback="default"
+        emulator_session, TIERS, limit=PRIMARY, extra_vars=ALONE, verbosity=3, diff=True, callback="default"
     )
     output = run.output["raw"] + run.stderr
     assert run.rc == 0, output[-3000:]
@@ -84,17 +86,21 @@ def test_second_converge_changes_nothing_and_writes_nothing(emulator_session, co
     assert emulator_session.calls()["by_operation"].get("secretsmanager:GetSecretValue") is None
 
 
-def test_nodes_and_volumes_change_in_place(emulator_session, converged):
-    spec = {"search_instance_count": 6, "search_volume_size": 200}
+def test_nodes_volumes_and_engine_change_in_place(emulator_session, converged):
+    spec = {"search_instance_count": 6, "search_volume_size": 200, "search_engine_version": "OpenSearch_2.13"}
     arn = domain(emulator_session)["ARN"]
     run = run_playbook(emulator_session, "playbooks/search.yml", limit=PRIMARY, extra_vars=spec, diff=True)
     assert run.rc == 0, run.messages()
     result = run.result("Converge the OpenSearch domain", PRIMARY)
     assert result["diff"]["before"]["domain"]["instances"] == "3 x r6g.large.search"
     assert result["diff"]["after"]["domain"]["instances"] == "6 x r6g.large.search"
+    assert result["changes"][-1] == f"upgrade OpenSearch domain {DOMAIN} from OpenSearch_2.11 to OpenSearch_2.13"
     found = domain(emulator_session)
-    assert found["ARN"] == arn
+    assert found["ARN"] == arn and found["EngineVersion"] == "OpenSearch_2.13"
+    assert not found["Processing"] and not found["UpgradeProcessing"]
     assert found["ClusterConfig"]["InstanceCount"] == 6 and found["EBSOptions"]["VolumeSize"] == 200
+    ops = emulator_session.calls()["by_operation"]
+    assert ops["es:UpdateDomainConfig"] == 1 and ops["es:UpgradeDomain"] == 1
     emulator_session.clear_calls()
     again = run_playbook(emulator_session, "playbooks/search.yml", limit=PRIMARY, extra_vars=spec)
     assert again.rc == 0 and again.changed() == 0 and writes(emulator_session) == []
@@ -111,7 +117,7 @@ def test_what_aws_cannot_do_in_place_is_refused_before_any_write(emulator_sessio
     assert run.rc != 0
     message = run.messages()
     assert "cannot change the domain in place" in message
-    assert "engine_version: OpenSearch_1.3 is lower than the running OpenSearch_2.11" in message
+    assert "engine_version: OpenSearch_1.3 is lower than the running OpenSearch_2.13" in message
     assert "node_to_node_encryption: AWS cannot turn node-to-node encryption off" in message
     assert writes(emulator_session) == []
 

@@ -42,6 +42,15 @@ def _enabled(value):
     return str(value).lower() in ("enabled", "enabling", "true")
 
 
+def _major_minor(version):
+    return ".".join(str(version).split(".")[:2]) if version else version
+
+
+def _active_topic(configuration):
+    configuration = configuration or {}
+    return configuration.get("TopicArn") if configuration.get("TopicStatus", "active") == "active" else None
+
+
 class CacheReconciler:
     def __init__(self, params, clients, check_mode):
         self.p = params
@@ -99,7 +108,8 @@ class CacheReconciler:
         slow = deliveries.get("slow-log")
         return {
             "engine": group.get("Engine") or node.get("Engine"),
-            "engine_version": node.get("EngineVersion"),
+            # AWS shows the patch level (7.1.0); the spec names major.minor, as CreateReplicationGroup takes it.
+            "engine_version": _major_minor(node.get("EngineVersion")),
             "node_type": group.get("CacheNodeType"),
             "cluster_mode": "enabled" if group.get("ClusterEnabled") else "disabled",
             "num_shards": len(group.get("NodeGroups") or []),
@@ -117,7 +127,7 @@ class CacheReconciler:
             "snapshot_retention_days": group.get("SnapshotRetentionLimit", 0),
             "snapshot_window": group.get("SnapshotWindow"),
             "maintenance_window": node.get("PreferredMaintenanceWindow"),
-            "notification_topic": (node.get("NotificationConfiguration") or {}).get("TopicArn"),
+            "notification_topic": _active_topic(node.get("NotificationConfiguration")),
             "slow_log": (
                 slow.get("DestinationDetails", {}).get("CloudWatchLogsDetails", {}).get("LogGroup") if slow else None
             ),
@@ -146,7 +156,7 @@ class CacheReconciler:
             "auth_token": HIDDEN if p["auth_token"] else None,
             "snapshot_retention_days": p["snapshot_retention_days"],
             "snapshot_window": p.get("snapshot_window"),
-            "maintenance_window": p.get("maintenance_window"),
+            "maintenance_window": (p.get("maintenance_window") or "").lower() or None,  # AWS keeps it lowercase
             "notification_topic": self.topic_arn if p["notifications"] else None,
             "slow_log": self.names.slow_log_group if p["slow_log"] else None,
             "description": self._description(),

@@ -309,7 +309,7 @@ class SearchReconciler:
                 return domain
             return None
 
-        wait_for(ready, self.p["wait_timeout"], what, delay=2.0, max_delay=30.0)
+        wait_for(ready, self.p["wait_timeout"], what, delay=1.0, max_delay=30.0)
 
     def result(self):
         domain = self.domain

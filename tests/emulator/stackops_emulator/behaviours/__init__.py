@@ -19,6 +19,7 @@ from .elasticache_replica_count import ElastiCacheReplicaCount
 from .elasticache_replication_group_members import ElastiCacheReplicationGroupMembers
 from .elasticache_status import ElastiCacheStatusTransitions
 from .rds_adjacent_windows import RdsAdjacentWindows
+from .opensearch_domain_processing import OpenSearchDomainProcessing
 from .rds_cross_region_replica import RdsCrossRegionReplica
 from .rds_pending_modifications import RdsPendingModifications
 from .rds_performance_insights import RdsPerformanceInsights
@@ -42,6 +43,7 @@ def all_behaviours():
         EcsServiceDeployments(),
         *eks_behaviours(),
         ElastiCacheDeleteCacheSubnetGroup(),
+        OpenSearchDomainProcessing(),
     ]
 
 

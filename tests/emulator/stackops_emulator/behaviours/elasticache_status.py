@@ -9,7 +9,7 @@ https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.Modify.html
 
 moto answers every write with ``available`` at once, so a module's bounded wait is never exercised. This
 behaviour shows the transitional status for a short while (``STACKOPS_EMULATOR_ELASTICACHE_SECONDS``,
-default 0.5 s) after each such write, refuses a second modification meanwhile, then reports ``available``.
+default 0.5 s, and at least one describe) after each such write, refuses a second modification meanwhile, then reports ``available``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class ElastiCacheStatusTransitions:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.pending = {}  # (region, group id) -> (status, monotonic deadline)
+        self.pending = {}  # (region, group id) -> [status, monotonic deadline, seen by a describe]
 
     def reset(self):
         with self.lock:
@@ -47,12 +47,18 @@ class ElastiCacheStatusTransitions:
     def seconds():
         return float(os.environ.get("STACKOPS_EMULATOR_ELASTICACHE_SECONDS", "0.5"))
 
-    def _settle(self, region):
+    def _settle(self, region, seen=False):
+        """Groups whose change is done become available. A change lasts its time and until one describe has
+        shown it (so that a client's wait always sees it, however slow the machine)."""
         now = time.monotonic()
         with self.lock:
-            due = [key for key, (_status, deadline) in self.pending.items() if key[0] == region and deadline <= now]
+            due = [key for key, entry in self.pending.items() if key[0] == region and entry[2] and entry[1] <= now]
             for key in due:
                 del self.pending[key]
+            if seen:
+                for key, entry in self.pending.items():
+                    if key[0] == region:
+                        entry[2] = True
         backend = ec.backend(region)
         with self.lock:
             waiting = {key[1] for key in self.pending if key[0] == region}
@@ -69,7 +75,7 @@ class ElastiCacheStatusTransitions:
         if call.service != "elasticache":
             return forward(request)
         if call.operation in READS:
-            self._settle(call.region)
+            self._settle(call.region, seen=True)
             return forward(request)
         if call.operation in GUARDED:
             self._settle(call.region)
@@ -89,6 +95,6 @@ class ElastiCacheStatusTransitions:
             if group is not None:
                 group.status = status
                 with self.lock:
-                    self.pending[(call.region, group_id)] = (status, time.monotonic() + self.seconds())
+                    self.pending[(call.region, group_id)] = [status, time.monotonic() + self.seconds(), False]
                 ec.sync_clusters(ec.backend(call.region), group, status=status)
         return response
