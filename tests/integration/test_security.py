@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from ansible_collections.stackops.platform.plugins.module_utils._security import spec as sp
 
 ROOT = Path(__file__).resolve().parents[2]
+STACK = "tests/integration/playbooks/security_stack.yml"  # network + security, not the later tiers
 PRIMARY = "local-use1"
 IDENTITY = [
     {"Name": "tag:stackops:platform", "Values": ["demo"]},
@@ -115,7 +116,7 @@ def rule_set(group):
 
 @pytest.fixture
 def converged(emulator, playbook):
-    run = playbook("site.yml", limit=PRIMARY)
+    run = playbook(STACK, limit=PRIMARY)
     assert run.rc == 0, run.messages()
     return run
 
@@ -233,7 +234,7 @@ def test_second_converge_changes_nothing_and_writes_nothing(emulator, playbook, 
 
 
 def test_check_mode_on_an_empty_account_plans_without_writing(emulator, playbook):
-    run = playbook("site.yml", limit=PRIMARY, check=True, diff=True)
+    run = playbook("site.yml", limit=PRIMARY, check=True, diff=True)  # every tier plans on an empty account
     assert run.rc == 0, run.messages()
     assert emulator.writes() == []
     result = run.result("Converge the security tier", PRIMARY)
@@ -391,7 +392,7 @@ def _vault_inventory(tmp_path, value, password="vault-password-for-tests"):
 def test_no_secret_value_appears_in_output_even_at_vvv(emulator, playbook, tmp_path):
     vaulted = "sk-vaulted-OPENAI-key-7f3a9c21e8"
     inventory, env = _vault_inventory(tmp_path, vaulted)
-    run = playbook("site.yml", inventory=inventory, limit=PRIMARY, env=env, verbosity=3, diff=True, callback="default")
+    run = playbook(STACK, inventory=inventory, limit=PRIMARY, env=env, verbosity=3, diff=True, callback="default")
     output = run.output["raw"] + run.stderr
     assert run.rc == 0, output[-3000:]
     assert "Converge the security tier" in output and "ESTABLISH LOCAL CONNECTION" in output  # really -vvv

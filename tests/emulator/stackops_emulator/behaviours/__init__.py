@@ -18,8 +18,8 @@ from .elasticache_parameter_groups import ElastiCacheParameterGroups
 from .elasticache_replica_count import ElastiCacheReplicaCount
 from .elasticache_replication_group_members import ElastiCacheReplicationGroupMembers
 from .elasticache_status import ElastiCacheStatusTransitions
-from .rds_adjacent_windows import RdsAdjacentWindows
 from .opensearch_domain_processing import OpenSearchDomainProcessing
+from .rds_adjacent_windows import RdsAdjacentWindows
 from .rds_cross_region_replica import RdsCrossRegionReplica
 from .rds_pending_modifications import RdsPendingModifications
 from .rds_performance_insights import RdsPerformanceInsights
