@@ -8,6 +8,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.stackops.platform.plugins.module_utils._alb import spec as alb_spec
 from ansible_collections.stackops.platform.plugins.module_utils._ecs import spec as ecs_spec
+from ansible_collections.stackops.platform.plugins.module_utils.aws_rules import REGION_RE
 
 
 def _ecs_var(key):
@@ -44,7 +45,7 @@ def cluster_ecs_spec_errors(spec, alb=None, region=None, secrets=None):
     if not isinstance(spec, dict):
         raise AnsibleFilterError("cluster_ecs_spec_errors: the input must be the ECS spec (a dict)")
     errors = []
-    if region is not None and not ecs_spec.REGION_RE.match(str(region)):
+    if region is not None and not REGION_RE.match(str(region)):
         errors.append(f"platform_region: {region!r} is not an AWS region name (e.g. us-east-1)")
     errors += ecs_spec.validate(dict(spec), _ecs_var, _secret_keys(secrets))
     if alb is not None:

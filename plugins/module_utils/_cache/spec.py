@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from ..aws_rules import LOG_RETENTION_DAYS
 from ..windows import daily_window_errors
 from ..windows import maintenance_window_errors
 from ..windows import overlap_errors
@@ -73,30 +74,6 @@ MAXMEMORY_POLICIES = (
     "allkeys-random",
     "volatile-ttl",
     "noeviction",
-)
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
 )
 _NAME_RE = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$")  # ReplicationGroupId: 1-40, no "--", no trailing "-"
 _NODE_TYPE_RE = re.compile(r"^cache\.([a-z0-9]+)\.([a-z0-9]+)$")

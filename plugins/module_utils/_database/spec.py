@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from ..aws_rules import REGION_RE
 from ..windows import daily_window_errors
 from ..windows import maintenance_window_errors
 from ..windows import overlap_errors
@@ -68,7 +69,6 @@ _REPLICA_RE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 _VERSION_RE = re.compile(r"^(\d+)(\.\d+)?$")
 _DB_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _USER_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ARN_RE = re.compile(r"^arn:aws[a-z-]*:")
 
 # RDS settings the API applies at the next maintenance window unless ApplyImmediately is true (RDS User Guide,
@@ -368,7 +368,7 @@ def validate(spec, region=None, prefix=""):
     name = spec.get("name")
     if not name or not _NAME_RE.match(str(name)):
         errors.append(f"{var('name')}: {name!r} must be lowercase letters, digits and hyphens, starting with a letter")
-    if region is not None and not _REGION_RE.match(str(region)):
+    if region is not None and not REGION_RE.match(str(region)):
         errors.append(f"region: {region!r} is not an AWS region name")
     engine = spec.get("engine") or "postgres"
     aurora = engine == "aurora-postgresql"

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from ..aws_rules import LOG_RETENTION_DAYS
+
 # Fargate's task sizes: CPU units -> the memory values (MiB) AWS accepts with them
 # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size).
 FARGATE_SIZES = {
@@ -25,31 +27,6 @@ FARGATE_SIZES = {
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
 EXECUTION_POLICY_ARN = "arn:{partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 TAG_MUTABILITY = ("MUTABLE", "IMMUTABLE")
 
@@ -64,7 +41,6 @@ _SERVICE_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REPO_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
-REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _SECRET_ARN_RE = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$")
 
 

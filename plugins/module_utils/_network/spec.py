@@ -14,39 +14,16 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ..aws_rules import LOG_RETENTION_DAYS
+from ..aws_rules import REGION_RE
+
 TIERS = ("public", "private", "database")
 NAT_MODES = ("none", "single", "one_per_az")
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
 # AWS: a VPC's and a subnet's IPv4 block is between /16 and /28.
 MIN_PREFIX, MAX_PREFIX = 16, 28
 DEFAULT_TIER_OFFSETS = {"public": 1, "private": 10, "database": 20}
 
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _AZ_RE = re.compile(r"^(?P<region>[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d)(?P<zone>[a-z])$")
 _ENDPOINT_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
@@ -130,7 +107,7 @@ def validate(spec, region, protected=False, prefix=""):
             "(it prefixes every resource name)"
         )
 
-    if region is not None and not _REGION_RE.match(str(region)):
+    if region is not None and not REGION_RE.match(str(region)):
         errors.append(f"platform_region: {region!r} is not an AWS region name (e.g. us-east-1)")
         region = None
 

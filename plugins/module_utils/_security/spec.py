@@ -17,6 +17,8 @@ import ipaddress
 import json
 import re
 
+from ..aws_rules import LOG_RETENTION_DAYS
+
 # -- security groups ------------------------------------------------------------------------------------------
 
 PROTOCOLS = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "all": "-1"}
@@ -112,31 +114,6 @@ COUNTRY_HINTS = {
     "EU": "list the member states (AT, BE, ... SE)",
     "EL": "Greece is GR",
 }
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
