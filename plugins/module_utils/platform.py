@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import time
 import uuid
 
@@ -17,9 +19,12 @@ except ImportError:
     pass  # AnsibleAWSModule reports the missing library
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 TAG_PLATFORM = "stackops:platform"
@@ -34,6 +39,11 @@ IDENTITY_ARGUMENT_SPEC = dict(
     environment=dict(type="str", required=True),
     tags=dict(type="dict", default={}, aliases=["resource_tags"]),
     purge_tags=dict(type="bool", default=True),
+)
+# What every read-only ``_info`` module takes (doc fragment ``stackops.platform.platform``).
+INFO_ARGUMENT_SPEC = dict(
+    platform=dict(type="str", required=True),
+    environment=dict(type="str", required=True),
 )
 WAIT_ARGUMENT_SPEC = dict(
     wait=dict(type="bool", default=True),
@@ -119,21 +129,42 @@ def client_token():
 
 
 def partition_for(region):
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The ARN partition of ``region`` from botocore's endpoint data (``aws-iso-b`` for us-isob-east-1)."""
+    return boto3.session.Session().get_partition_for_region(region)
 
 
-class WaitTimeout(Exception):
-    pass
+# One exception tree (as kubernetes.core's CoreException): whatever a reconciler or a procedure raises
+# under PlatformError is reported as its message, with the changes made before it; anything else is a
+# bug and is left to surface as a traceback. ``details`` go into the failure result as extra keys.
+class PlatformError(Exception):
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.details = details
+
+
+class ReconcileError(PlatformError):
+    """The spec cannot be converged as asked (AWS refuses it, or it would destroy something)."""
+
+
+class ResourceTimeout(PlatformError):
+    """A bounded wait ran out."""
+
+
+WaitTimeout = ResourceTimeout
+
+
+class AmbiguousResource(PlatformError):
+    """More than one resource carries the tags that should identify exactly one."""
+
+
+class PreconditionFailed(PlatformError):
+    """A procedure's pre-check found the target in a state it must not act on."""
 
 
 def wait_for(check, timeout, what, delay=2.0, max_delay=15.0):
     """Poll ``check()`` until it returns a truthy value, against a monotonic deadline.
 
-    Returns that value; raises WaitTimeout naming ``what`` when ``timeout`` seconds pass.
+    Returns that value; raises ResourceTimeout naming ``what`` when ``timeout`` seconds pass.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -142,7 +173,7 @@ def wait_for(check, timeout, what, delay=2.0, max_delay=15.0):
             return result
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise WaitTimeout(f"timed out after {timeout} s waiting for {what}")
+            raise ResourceTimeout(f"timed out after {timeout} s waiting for {what}")
         time.sleep(min(delay, remaining))
         delay = min(delay * 1.5, max_delay)
 
@@ -163,3 +194,137 @@ class Changes:
 
     def __bool__(self):
         return bool(self.items)
+
+
+def paginate(client, operation, key, **params):
+    """Every item under ``key`` of a paginated read, the whole query retried on throttling (AWSRetry)."""
+    return paginated_query_with_retries(client, operation, **params).get(key, [])
+
+
+def not_found(call, *codes):
+    """``call()``, or None when AWS answers one of the error ``codes`` (the resource does not exist)."""
+    try:
+        return call()
+    except botocore.exceptions.ClientError as error:
+        if is_boto3_error_code(list(codes), error):
+            return None
+        raise
+
+
+def tags_of(resource, key="Tags"):
+    """A resource's ``[{Key, Value}]`` tag list (EC2, RDS, ...) as a dict."""
+    return boto3_tag_list_to_ansible_dict(resource.get(key) or [])
+
+
+def module_region(module):
+    """The module's region, or a failure naming how to give one (before any client is made)."""
+    if not module.region:
+        module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
+    return module.region
+
+
+class Phases:
+    """A procedure's timeline: each phase's name, start, end, duration and outcome, for the result.
+
+    ``with phases.phase("wait"):`` records one; a PlatformError or botocore error inside marks it failed
+    and goes on up. Times are wall-clock ISO 8601 (UTC) for the incident record, durations monotonic.
+    """
+
+    def __init__(self):
+        self.items = []
+        self._start = time.monotonic()
+
+    @contextlib.contextmanager
+    def phase(self, name):
+        entry = dict(phase=name, start=_now(), end=None, duration_s=None, outcome="running")
+        self.items.append(entry)
+        started = time.monotonic()
+        try:
+            yield entry
+        except BaseException:
+            entry["outcome"] = "failed"
+            raise
+        else:
+            if entry["outcome"] == "running":
+                entry["outcome"] = "ok"
+        finally:
+            entry["end"] = _now()
+            entry["duration_s"] = round(time.monotonic() - started, 3)
+
+    @property
+    def duration(self):
+        return round(time.monotonic() - self._start, 3)
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")  # noqa: UP017 (Python < 3.11 targets)
+
+
+def run_reconciler(module, make, what, key, validate=None, action=None, region_required=True):
+    """Everything a tier or procedure module does around its reconciler, in one place.
+
+    ``validate(params, region)`` returns broken rules (messages naming the option); any makes the module
+    fail before a client exists. ``make(region)`` builds the reconciler, which has ``changes`` (Changes),
+    ``warnings`` (list), ``result()``, and optionally ``before_snapshot`` + ``after()`` (the diff) and
+    ``phases`` (Phases). ``action(reconciler)`` runs it (default ``reconciler.converge()``).
+
+    A PlatformError fails with its message and the changes made before it; a botocore error with AWS's
+    message and those changes; a missing region or credentials with what to set. Anything else is a bug
+    and surfaces as a traceback.
+    """
+    region = module_region(module) if region_required else module.region
+    errors = validate(module.params, region) if validate else []
+    if errors:
+        module.fail_json(msg=f"invalid {what} spec: " + "; ".join(errors), errors=errors)
+    reconciler = None
+    try:
+        reconciler = make(region)
+        if action is None:
+            reconciler.converge()
+        else:
+            action(reconciler)
+        value = reconciler.result()
+    except PlatformError as error:
+        module.fail_json(msg=str(error), **_partial(reconciler), **error.details)
+    except botocore.exceptions.NoRegionError:
+        module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
+    except botocore.exceptions.NoCredentialsError as error:
+        module.fail_json(msg=f"{error} (set AWS credentials: profile, environment or an instance role)")
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        done = "; ".join(reconciler.changes.items) if reconciler is not None and reconciler.changes else "nothing"
+        module.fail_json_aws(error, msg=f"{what} failed (done before the failure: {done})", **_partial(reconciler))
+    for warning in reconciler.warnings:
+        module.warn(warning)
+    result = {"changed": bool(reconciler.changes), key: value, "changes": reconciler.changes.items}
+    phases = getattr(reconciler, "phases", None)
+    if phases is not None:
+        result["phases"] = phases.items
+        result["duration_s"] = phases.duration
+    if module._diff and hasattr(reconciler, "before_snapshot"):
+        result["diff"] = dict(before=reconciler.before_snapshot, after=reconciler.after())
+    module.exit_json(**result)
+
+
+def _partial(reconciler):
+    """What a failed run had done: its changes and, for a procedure, its phases so far."""
+    if reconciler is None:
+        return {}
+    partial = {"changes": reconciler.changes.items}
+    phases = getattr(reconciler, "phases", None)
+    if phases is not None:
+        partial["phases"] = phases.items
+    return partial
+
+
+def run_info(module, read, key, what):
+    """A read-only ``_info`` module: ``read(region)`` returns ``(exists, value)``; reads only, never changed."""
+    region = module_region(module)
+    try:
+        exists, value = read(region)
+    except PlatformError as error:
+        module.fail_json(msg=str(error), **error.details)
+    except botocore.exceptions.NoRegionError:
+        module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        module.fail_json_aws(error, msg=f"could not read the {what}")
+    module.exit_json(changed=False, exists=exists, **{key: value})
