@@ -202,13 +202,16 @@ def paginate(client, operation, key, **params):
 
 
 def not_found(call, *codes):
-    """``call()``, or None when AWS answers one of the error ``codes`` (the resource does not exist)."""
+    """``call()``, or None when AWS answers one of the error ``codes`` (the resource does not exist).
+
+    Any other error goes on up: AccessDenied or a throttle that outlasted the retries must not read as "absent"
+    (a converge would then create a second resource). ``is_boto3_error_code`` returns an exception class to
+    match in ``except``, never a boolean, so it is used that way.
+    """
     try:
         return call()
-    except botocore.exceptions.ClientError as error:
-        if is_boto3_error_code(list(codes), error):
-            return None
-        raise
+    except is_boto3_error_code(list(codes)):
+        return None
 
 
 def tags_of(resource, key="Tags"):
@@ -317,7 +320,11 @@ def _partial(reconciler):
 
 
 def run_info(module, read, key, what):
-    """A read-only ``_info`` module: ``read(region)`` returns ``(exists, value)``; reads only, never changed."""
+    """A read-only ``_info`` module: ``read(region)`` returns ``(exists, value)``; reads only, never changed.
+
+    The result has ``exists`` and ``value`` under ``key``; with ``key=None``, ``value`` (a dict) gives the
+    result's keys (modules that return several facts side by side).
+    """
     region = module_region(module)
     try:
         exists, value = read(region)
@@ -327,4 +334,4 @@ def run_info(module, read, key, what):
         module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         module.fail_json_aws(error, msg=f"could not read the {what}")
-    module.exit_json(changed=False, exists=exists, **{key: value})
+    module.exit_json(changed=False, exists=exists, **(value if key is None else {key: value}))

@@ -25,6 +25,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from .._ecs import state as ecs_state
 from .._security import state as security_state
 from ..platform import Changes
+from ..platform import ReconcileError
 from ..platform import identity_tags
 from ..platform import partition_for
 from ..platform import resource_tags
@@ -39,10 +40,6 @@ from .spec import rule_conditions
 from .spec import rules as desired_rules
 
 COMPONENT = "cluster"
-
-
-class ReconcileError(Exception):
-    pass
 
 
 def _not_found(call, *codes):

@@ -18,6 +18,7 @@ import string
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ..platform import Changes
+from ..platform import ReconcileError
 from ..platform import identity_tags
 from ..platform import resource_tags
 from ..platform import tag_changes
@@ -32,10 +33,6 @@ TOKEN_ALPHABET = string.ascii_letters + string.digits
 TOKEN_LENGTH = 64  # AUTH tokens are 16-128 printable characters
 PARAMETERS_PER_CALL = 20  # ModifyCacheParameterGroup takes at most 20
 HIDDEN = "<kept in Secrets Manager>"
-
-
-class ReconcileError(Exception):
-    """Something AWS cannot do in place, or a precondition that fails; raised before any write."""
 
 
 def _enabled(value):

@@ -17,6 +17,8 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ..platform import identity_tags
+
 COMPONENT = "cache"
 
 
@@ -146,3 +148,41 @@ def members(group):
                 }
             )
     return found
+
+
+# -- what cache_replication_group_info returns --------------------------------------------------------------------------
+
+INFO_SERVICES = {"elasticache": "elasticache", "secretsmanager": "secretsmanager"}
+
+
+def info(clients, params):
+    """``(exists, cache)``: the replication group if it carries the environment's tags, and its facts."""
+    name = params["name"] or f"{params['platform']}-{params['environment']}-cache"
+    secret_name = params["auth_token_secret_name"] or f"{params['environment']}/{params['platform']}/cache/auth-token"
+    identity = identity_tags(params["platform"], params["environment"], COMPONENT)
+    group = read_group(clients["elasticache"], name)
+    tags = read_tags(clients["elasticache"], group["ARN"]) if group else {}
+    if group and any(tags.get(k) != v for k, v in identity.items()):
+        group = None
+    node = read_node(clients["elasticache"], group) if group else None
+    secret = read_secret(clients["secretsmanager"], secret_name) if group and group.get("AuthTokenEnabled") else None
+    cache = {
+        "replication_group_id": name,
+        "arn": group["ARN"] if group else None,
+        "status": group.get("Status") if group else None,
+        "auth_secret_arn": secret["ARN"] if secret else None,
+        "parameter_group": ((node or {}).get("CacheParameterGroup") or {}).get("CacheParameterGroupName"),
+        "notification_topic_arn": ((node or {}).get("NotificationConfiguration") or {}).get("TopicArn"),
+        "members": members(group),
+        "engine": (group or {}).get("Engine"),
+        "engine_version": (node or {}).get("EngineVersion"),
+        "node_type": (group or {}).get("CacheNodeType"),
+        "cluster_mode": ("enabled" if group.get("ClusterEnabled") else "disabled") if group else None,
+        "num_shards": len(group.get("NodeGroups") or []) if group else 0,
+        "replicas_per_shard": replicas_per_shard(group) if group else 0,
+        "multi_az": (group or {}).get("MultiAZ") == "enabled",
+        "transit_encryption": bool((group or {}).get("TransitEncryptionEnabled")),
+        "at_rest_encryption": bool((group or {}).get("AtRestEncryptionEnabled")),
+    }
+    cache.update(endpoints(group))
+    return group is not None, cache

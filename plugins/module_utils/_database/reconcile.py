@@ -61,7 +61,6 @@ class DatabaseReconciler:
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
         self.state = st.DatabaseState()
         self.before_snapshot = {}
-        self.after_snapshot = {}
         self.pending = {}  # identifier -> {setting: value} waiting for the maintenance window
         self.deadline = None
         self.parameter_group = ParameterGroup(self)
@@ -165,7 +164,6 @@ class DatabaseReconciler:
         self.before_snapshot = self.snapshot()
         if self.p["state"] == "absent":
             self.remove()
-            self.after_snapshot = {} if not self.check_mode else self.before_snapshot
             return
         if self.dr and self.state.source is None and self.check_mode:
             # A dry run of a whole environment: the primary is only planned too.
@@ -174,7 +172,6 @@ class DatabaseReconciler:
             self.changes.add(
                 f"create DR replica {self.names.dr} of {self.names.primary} in {self.p['primary_region']} (once it exists)"
             )
-            self.after_snapshot = self.snapshot(planned=True)
             return
         if self.dr and self.state.source is None:
             raise ReconcileError(
@@ -190,7 +187,12 @@ class DatabaseReconciler:
         else:
             self.instances.converge(role_arn)
             self.read_replicas.converge(role_arn)
-        self.after_snapshot = self.snapshot(planned=True)
+
+    def after(self):
+        """``--diff``'s after: the planned tier; once removed, nothing (in check mode, what is there now)."""
+        if self.p["state"] == "absent":
+            return self.before_snapshot if self.check_mode else {}
+        return self.snapshot(planned=True)
 
     # -- enhanced monitoring role -------------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import json
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ..platform import Changes
+from ..platform import ReconcileError
 from ..platform import WaitTimeout
 from ..platform import client_token
 from ..platform import identity_tags
@@ -36,10 +37,6 @@ from .spec import task_definition_view
 
 EXECUTION_INLINE_POLICY = "read-service-secrets"
 TASK_INLINE_POLICY = "task"
-
-
-class ReconcileError(Exception):
-    pass
 
 
 def _ecs_tag_list(tags):

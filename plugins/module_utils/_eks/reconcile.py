@@ -21,6 +21,7 @@ except ImportError:
     pass  # AnsibleAWSModule reports the missing library
 
 from ..platform import Changes
+from ..platform import ReconcileError
 from ..platform import WaitTimeout
 from ..platform import client_token
 from ..platform import identity_tags
@@ -36,10 +37,6 @@ from . import state as st
 # but CreateOpenIDConnectProvider still wants one.
 EKS_OIDC_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
 KMS_POLICY_NAME = "secrets-encryption"
-
-
-class ReconcileError(Exception):
-    """A problem the user must solve (the message says how); nothing further is attempted."""
 
 
 def after_iam_propagation(call, attempts=12, delay=5.0):
@@ -236,29 +233,8 @@ class EksReconciler:
                 "log_types": sorted(enabled),
                 "secrets_encryption": bool(cluster.get("encryptionConfig")),
             },
-            "node_groups": {name: self._group_view(group) for name, group in sorted(self.state.node_groups.items())},
+            "node_groups": {name: st.group_view(group) for name, group in sorted(self.state.node_groups.items())},
             "addons": {name: addon.get("addonVersion") for name, addon in sorted(self.state.addons.items())},
-        }
-
-    @staticmethod
-    def _group_view(group):
-        scaling = group.get("scalingConfig") or {}
-        update = group.get("updateConfig") or {}
-        return {
-            "instance_types": list(group.get("instanceTypes") or []),
-            "capacity_type": group.get("capacityType"),
-            "min_size": scaling.get("minSize"),
-            "max_size": scaling.get("maxSize"),
-            "desired_size": scaling.get("desiredSize"),
-            "disk_size": int(group["diskSize"]) if group.get("diskSize") is not None else None,
-            "labels": dict(group.get("labels") or {}),
-            "taints": sorted(
-                f"{t['key']}={t.get('value', '')}:{sp.TAINT_EFFECTS_API.get(t['effect'], t['effect'])}"
-                for t in group.get("taints") or []
-            ),
-            "max_unavailable": update.get("maxUnavailable"),
-            "max_unavailable_percentage": update.get("maxUnavailablePercentage"),
-            "version": group.get("version"),
         }
 
     def _desired_group(self, group, existing=None):

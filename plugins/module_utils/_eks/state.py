@@ -20,6 +20,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 
 from ..platform import identity_tags
 from ..platform import tag_filters
+from .spec import TAINT_EFFECTS_API
+from .spec import Names
 
 COMPONENT = "cluster"
 TAG_TIER = "stackops:tier"  # the network tier's subnet tag
@@ -138,3 +140,63 @@ def resolve_kms_key(kms, key):
     """A key's ARN from an ARN, an alias name or ARN; None when the alias does not exist."""
     found = not_found(lambda: kms.describe_key(KeyId=key, aws_retry=True), "NotFoundException")
     return found["KeyMetadata"]["Arn"] if found else None
+
+
+# -- what eks_cluster_info returns ------------------------------------------------------------------------------------
+
+INFO_SERVICES = {"eks": "eks", "iam": "iam"}
+
+
+def group_view(group):
+    """A node group in the spec's terms (``diff``, ``eks_cluster_info``)."""
+    scaling = group.get("scalingConfig") or {}
+    update = group.get("updateConfig") or {}
+    return {
+        "instance_types": list(group.get("instanceTypes") or []),
+        "capacity_type": group.get("capacityType"),
+        "min_size": scaling.get("minSize"),
+        "max_size": scaling.get("maxSize"),
+        "desired_size": scaling.get("desiredSize"),
+        "disk_size": int(group["diskSize"]) if group.get("diskSize") is not None else None,
+        "labels": dict(group.get("labels") or {}),
+        "taints": sorted(
+            f"{t['key']}={t.get('value', '')}:{TAINT_EFFECTS_API.get(t['effect'], t['effect'])}"
+            for t in group.get("taints") or []
+        ),
+        "max_unavailable": update.get("maxUnavailable"),
+        "max_unavailable_percentage": update.get("maxUnavailablePercentage"),
+        "version": group.get("version"),
+    }
+
+
+def info(clients, params, region):
+    """``(exists, facts)``: the cluster, its node groups and add-ons, as ``eks_cluster`` returns them."""
+    name = params["name"] or f"{params['platform']}-{params['environment']}"
+    names = Names(name, region)
+    state = EksState()
+    read_cluster(clients["eks"], name, state)
+    if state.cluster:
+        read_oidc_provider(clients["iam"], state.cluster.get("identity", {}).get("oidc", {}).get("issuer"), state)
+        for role in (names.cluster_role, names.node_role):
+            read_role(clients["iam"], role, state)
+    cluster = state.cluster or {}
+    roles = {
+        k: (state.roles.get(v) or {}).get("role", {}).get("Arn")
+        for k, v in (("cluster", names.cluster_role), ("nodes", names.node_role))
+    }
+    found = {
+        "name": name,
+        "arn": cluster.get("arn"),
+        "endpoint": cluster.get("endpoint"),
+        "certificate_authority": (cluster.get("certificateAuthority") or {}).get("data"),
+        "version": cluster.get("version"),
+        "status": cluster.get("status"),
+        "oidc_issuer": cluster.get("identity", {}).get("oidc", {}).get("issuer"),
+        "oidc_provider_arn": state.oidc_provider_arn,
+        "node_groups": sorted(state.node_groups),
+        "addons": {n: a.get("addonVersion") for n, a in sorted(state.addons.items())},
+        "cluster_role_arn": roles["cluster"],
+        "node_role_arn": roles["nodes"],
+    }
+    groups = {n: dict(group_view(g), status=g.get("status")) for n, g in sorted(state.node_groups.items())}
+    return bool(state.cluster), {"cluster": found, "node_groups": groups, "addons": found["addons"]}

@@ -16,6 +16,8 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ..platform import AmbiguousResource
+from ..platform import identity_tags
 from ..platform import tag_filters
 
 TAG_TIER = "stackops:tier"
@@ -119,7 +121,9 @@ def read_vpc_part(ec2, identity, region, state):
     vpcs = ec2.describe_vpcs(Filters=tag_filters(identity), aws_retry=True)["Vpcs"]
     if len(vpcs) > 1:
         ids = ", ".join(v["VpcId"] for v in vpcs)
-        raise LookupError(f"{len(vpcs)} VPCs carry the tags {identity}: {ids}. Delete the extra ones or retag them.")
+        raise AmbiguousResource(
+            f"{len(vpcs)} VPCs carry the tags {identity}: {ids}. Delete the extra ones or retag them."
+        )
     state.vpc = vpcs[0] if vpcs else None
     zones = ec2.describe_availability_zones(Filters=[{"Name": "region-name", "Values": [region]}], aws_retry=True)[
         "AvailabilityZones"
@@ -262,3 +266,22 @@ def summarize(state, identity, names):
         "db_subnet_group": state.db_subnet_group["DBSubnetGroupName"] if state.db_subnet_group else None,
         "cache_subnet_group": state.cache_subnet_group["CacheSubnetGroupName"] if state.cache_subnet_group else None,
     }
+
+
+# -- what vpc_network_info returns --------------------------------------------------------------------------------------
+
+INFO_SERVICES = {"ec2": "ec2", "rds": "rds", "elasticache": "elasticache"}
+
+
+def info(clients, params, region):
+    """``(exists, network)``: the environment's network found by its tags, as ``vpc_network`` returns it."""
+    identity = identity_tags(params["platform"], params["environment"], "network")
+    names = Names(params["name"] or f"{params['platform']}-{params['environment']}", region)
+    state = NetworkState()
+    ec2 = clients["ec2"]
+    read_vpc_part(ec2, identity, region, state)
+    if state.vpc_id:
+        state.endpoint_security_group = read_security_group(ec2, state.vpc_id, names.endpoint_security_group)
+        read_db_subnet_group(clients["rds"], names.subnet_group, state)
+        read_cache_subnet_group(clients["elasticache"], names.subnet_group, state)
+    return bool(state.vpc), summarize(state, identity, names)

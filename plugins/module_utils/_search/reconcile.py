@@ -14,6 +14,7 @@ import string
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ..platform import Changes
+from ..platform import ReconcileError
 from ..platform import identity_tags
 from ..platform import resource_tags
 from ..platform import tag_changes
@@ -24,10 +25,6 @@ from .spec import version_key
 PASSWORD_LENGTH = 32
 PASSWORD_SPECIALS = "!#%^*-_=+"
 HIDDEN = "<kept in Secrets Manager>"
-
-
-class ReconcileError(Exception):
-    """Something AWS cannot do in place, or a failed precondition; raised before any write."""
 
 
 def generate_password():
@@ -53,6 +50,7 @@ class SearchReconciler:
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
         self.purge_tags = params["purge_tags"] and params.get("tags") is not None
         self.changes = Changes(check_mode)
+        self.warnings = []
         self.domain = None
         self.tags_now = {}
         self.secret = None

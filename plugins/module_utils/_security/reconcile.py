@@ -21,6 +21,7 @@ import secrets as random_source
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ..platform import Changes
+from ..platform import ReconcileError
 from ..platform import client_token
 from ..platform import identity_tags
 from ..platform import partition_for
@@ -41,10 +42,6 @@ from .spec import secret_name
 from .spec import waf_rules
 
 DEFAULT_EGRESS = ("-1", -1, -1, "cidr", "0.0.0.0/0")  # what AWS puts on every new group
-
-
-class ReconcileError(Exception):
-    """A problem the user must solve (the message says how); nothing further is attempted."""
 
 
 class SecurityReconciler:

@@ -21,8 +21,10 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ..platform import AmbiguousResource
 from ..platform import identity_tags
 from ..platform import tag_filters
+from .spec import Names
 
 TAG_GROUP = "stackops:security-group"
 TAG_PURPOSE = "stackops:kms-purpose"
@@ -92,7 +94,7 @@ def find_vpc(ec2, platform, environment):
         "Vpcs"
     ]
     if len(vpcs) > 1:
-        raise LookupError(
+        raise AmbiguousResource(
             f"{len(vpcs)} VPCs carry the network tags of {platform}-{environment}: "
             f"{', '.join(v['VpcId'] for v in vpcs)}; give vpc_id"
         )
@@ -340,3 +342,26 @@ def discover(clients, identity, names, vpc_id=None):
         "security_waf_web_acl_arn": arns["REGIONAL"],
         "security_waf_cloudfront_web_acl_arn": arns["CLOUDFRONT"],
     }
+
+
+INFO_SERVICES = {
+    **{service: service for service in ("ec2", "kms", "secretsmanager", "wafv2")},
+    "wafv2_cloudfront": ("wafv2", CLOUDFRONT_REGION),
+}
+
+
+def info(clients, params):
+    """``(exists, facts)``: ``discover``'s facts, and whether any resource of the tier was found."""
+    identity = identity_tags(params["platform"], params["environment"], COMPONENT)
+    names = Names(params["name"] or f"{params['platform']}-{params['environment']}")
+    found = discover(clients, identity, names, vpc_id=params.get("vpc_id"))
+    exists = any(
+        (
+            found["security_group_ids"],
+            found["security_kms_keys"],
+            found["security_secrets"],
+            found["security_waf_web_acl_arn"],
+            found["security_waf_cloudfront_web_acl_arn"],
+        )
+    )
+    return exists, found
