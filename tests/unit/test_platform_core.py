@@ -341,3 +341,89 @@ def test_every_module_without_a_region_says_how_to_give_one(name, monkeypatch, c
     assert result.get("failed") is True, result
     assert result["msg"].startswith("region: no region given"), result["msg"]
     assert "Traceback" not in json.dumps(result)
+
+
+class RecordingClient:
+    """Records each call (name, params) and answers {}."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattr__(self, operation):
+        def call(**params):
+            params.pop("aws_retry", None)
+            self.calls.append((operation, params))
+            return {}
+
+        return call
+
+
+def test_sync_tags_sets_and_removes_leaving_foreign_tags_alone():
+    ec2, changes = RecordingClient(), core.Changes(check_mode=False)
+    current = {"Name": "old", "team": "a", "aws:cloudformation:stack-name": "x", "kubernetes.io/cluster/c": "owned"}
+    differed = core.sync_tags(changes, ec2, "ec2", "subnet-1", "subnet public/a", current, {"Name": "new"}, True)
+    assert differed is True
+    assert changes.items == ["tag subnet public/a: set Name", "tag subnet public/a: remove team"]
+    assert ec2.calls == [
+        ("create_tags", {"Resources": ["subnet-1"], "Tags": [{"Key": "Name", "Value": "new"}]}),
+        ("delete_tags", {"Resources": ["subnet-1"], "Tags": [{"Key": "team"}]}),
+    ]
+
+
+def test_sync_tags_in_check_mode_only_says_what_it_would_do():
+    kms, changes = RecordingClient(), core.Changes(check_mode=True)
+    core.sync_tags(changes, kms, "kms", "key-1", "alias/x", {"a": "1"}, {"a": "2"}, True)
+    assert changes.items == ["tag alias/x: set a"]
+    assert kms.calls == []
+
+
+def test_sync_tags_without_purge_keeps_extra_tags_and_speaks_each_service():
+    kms, changes = RecordingClient(), core.Changes(check_mode=False)
+    assert core.sync_tags(changes, kms, "kms", "key-1", "alias/x", {"a": "1", "b": "2"}, {"a": "1"}, False) is False
+    assert kms.calls == [] and changes.items == []
+    core.sync_tags(changes, kms, "kms", "key-1", "alias/x", {}, {"a": "1"}, False)
+    assert kms.calls == [("tag_resource", {"KeyId": "key-1", "Tags": [{"TagKey": "a", "TagValue": "1"}]})]
+    ecs = RecordingClient()
+    core.sync_tags(changes, ecs, "ecs", "arn:svc", "ECS service s", {"b": "2"}, {"a": "1"}, True)
+    assert ecs.calls == [
+        ("tag_resource", {"resourceArn": "arn:svc", "tags": [{"key": "a", "value": "1"}]}),
+        ("untag_resource", {"resourceArn": "arn:svc", "tagKeys": ["b"]}),
+    ]
+
+
+def test_tags_are_purged_only_when_tags_are_given():
+    assert core.tags_purged({"purge_tags": True, "tags": {}}) is True
+    assert core.tags_purged({"purge_tags": True, "tags": None}) is False
+    assert core.tags_purged({"purge_tags": False, "tags": {"a": "1"}}) is False
+
+
+def _refused(message, code="InvalidParameterException"):
+    return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": message}}, "CreateCluster")
+
+
+def test_after_iam_propagation_retries_only_the_role_error():
+    answers = iter([_refused("Role arn:aws:iam::1:role/x cannot be assumed"), "done"])
+
+    def create():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert (
+        core.after_iam_propagation(create, 5, "the role", ("InvalidParameterException",), ("role",), delay=0) == "done"
+    )
+
+    def other():
+        raise _refused("Subnets are invalid")
+
+    with pytest.raises(botocore.exceptions.ClientError, match="Subnets are invalid"):
+        core.after_iam_propagation(other, 5, "the role", ("InvalidParameterException",), ("role",), delay=0)
+
+
+def test_after_iam_propagation_times_out_with_aws_last_answer():
+    def never():
+        raise _refused("The monitoring role is not valid", code="InvalidParameterValue")
+
+    with pytest.raises(core.ResourceTimeout, match="AWS still answers: The monitoring role is not valid"):
+        core.after_iam_propagation(never, 0.05, "the role", ("InvalidParameterValue",), ("monitoring",), delay=0.01)

@@ -9,33 +9,13 @@ group. About eight read calls in all; nothing here writes.
 
 from __future__ import annotations
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ..platform import identity_tags
+from ..platform import not_found
+from ..platform import paginate
 
 COMPONENT = "cache"
-
-
-def _not_found(call, *codes):
-    try:
-        return call()
-    except ClientError as error:  # pylint: disable=duplicate-except
-        if is_boto3_error_code(list(codes), error):
-            return None
-        raise
-
-
-def paginate(client, operation, key, **params):
-    items = []
-    for page in client.get_paginator(operation).paginate(**params):
-        items.extend(page.get(key, []))
-    return items
 
 
 class CacheState:
@@ -51,7 +31,7 @@ class CacheState:
 
 
 def read_group(elasticache, group_id):
-    found = _not_found(
+    found = not_found(
         lambda: elasticache.describe_replication_groups(ReplicationGroupId=group_id, aws_retry=True),
         "ReplicationGroupNotFoundFault",
     )
@@ -62,7 +42,7 @@ def read_node(elasticache, group):
     members = group.get("MemberClusters") or []
     if not members:
         return None
-    found = _not_found(
+    found = not_found(
         lambda: elasticache.describe_cache_clusters(CacheClusterId=members[0], aws_retry=True), "CacheClusterNotFound"
     )
     return found["CacheClusters"][0] if found and found["CacheClusters"] else None
@@ -75,7 +55,7 @@ def read_tags(elasticache, arn):
 
 
 def read_parameter_group(elasticache, name):
-    found = _not_found(
+    found = not_found(
         lambda: elasticache.describe_cache_parameter_groups(CacheParameterGroupName=name, aws_retry=True),
         "CacheParameterGroupNotFound",
     )
@@ -88,7 +68,7 @@ def read_parameter_group(elasticache, name):
 
 
 def read_secret(secretsmanager, name):
-    found = _not_found(
+    found = not_found(
         lambda: secretsmanager.describe_secret(SecretId=name, aws_retry=True), "ResourceNotFoundException"
     )
     return found

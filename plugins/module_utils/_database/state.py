@@ -10,15 +10,11 @@ every instance of the region, and the tier's are picked out here.
 
 from __future__ import annotations
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-
 from ..platform import identity_tags
+from ..platform import is_managed
+from ..platform import not_found
+from ..platform import paginate
+from ..platform import tags_of
 from .spec import DEFERRED
 
 COMPONENT = "database"
@@ -30,30 +26,6 @@ MONITORING_TRUST = {
         {"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ],
 }
-
-
-def tags_of(resource):
-    return boto3_tag_list_to_ansible_dict(resource.get("TagList") or resource.get("Tags") or [])
-
-
-def is_managed(tags, identity):
-    return all(tags.get(k) == v for k, v in identity.items())
-
-
-def paginate(client, operation, key, **params):
-    items = []
-    for page in client.get_paginator(operation).paginate(**params):
-        items.extend(page.get(key, []))
-    return items
-
-
-def not_found(call, *codes):
-    try:
-        return call()
-    except ClientError as error:  # pylint: disable=duplicate-except
-        if is_boto3_error_code(list(codes), error):
-            return None
-        raise
 
 
 class DatabaseState:

@@ -13,17 +13,12 @@ from __future__ import annotations
 
 import json
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-
 from .._alb.spec import Names as AlbNames
 from ..platform import identity_tags
+from ..platform import not_found
+from ..platform import paginate
 from ..platform import tag_filters
+from ..platform import tags_of
 
 COMPONENT = "cluster"
 TAG_TIER = "stackops:tier"  # the network tier's subnet tag
@@ -32,28 +27,8 @@ TAG_SECRET = "stackops:secret-key"  # the security tier's secret tag
 TAG_SERVICE = "stackops:service"
 
 
-def paginate(client, operation, key, **params):
-    items = []
-    for page in client.get_paginator(operation).paginate(**params):
-        items.extend(page.get(key, []))
-    return items
-
-
-def not_found(call, *codes):
-    try:
-        return call()
-    except ClientError as error:  # pylint: disable=duplicate-except
-        if is_boto3_error_code(list(codes), error):
-            return None
-        raise
-
-
 def ecs_tags(tags):
     return {t["key"]: t["value"] for t in tags or []}
-
-
-def tags_of(resource):
-    return boto3_tag_list_to_ansible_dict(resource.get("Tags") or resource.get("TagList") or [])
 
 
 # -- earlier tiers ---------------------------------------------------------------------------------------------------

@@ -11,14 +11,9 @@ one ListAddons + DescribeAddon per add-on, one DescribeAddonVersions for the cat
 
 from __future__ import annotations
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-
 from ..platform import identity_tags
+from ..platform import not_found
+from ..platform import paginate
 from ..platform import tag_filters
 from .spec import TAINT_EFFECTS_API
 from .spec import Names
@@ -26,15 +21,6 @@ from .spec import Names
 COMPONENT = "cluster"
 TAG_TIER = "stackops:tier"  # the network tier's subnet tag
 TAG_GROUP = "stackops:security-group"  # the security tier's group tag
-
-
-def not_found(call, *codes):
-    try:
-        return call()
-    except ClientError as error:  # pylint: disable=duplicate-except
-        if is_boto3_error_code(list(codes) or ["ResourceNotFoundException", "NoSuchEntity"], error):
-            return None
-        raise
 
 
 class EksState:
@@ -55,49 +41,39 @@ def read_account(sts):
 
 
 def read_cluster(eks, name, state):
-    found = not_found(lambda: eks.describe_cluster(name=name, aws_retry=True))
+    found = not_found(lambda: eks.describe_cluster(name=name, aws_retry=True), "ResourceNotFoundException")
     state.cluster = found["cluster"] if found else None
     if not state.cluster:
         return
-    names = []
-    for page in eks.get_paginator("list_nodegroups").paginate(clusterName=name):
-        names.extend(page.get("nodegroups", []))
-    for group in names:
+    for group in paginate(eks, "list_nodegroups", "nodegroups", clusterName=name):
         state.node_groups[group] = eks.describe_nodegroup(clusterName=name, nodegroupName=group, aws_retry=True)[
             "nodegroup"
         ]
-    addons = []
-    for page in eks.get_paginator("list_addons").paginate(clusterName=name):
-        addons.extend(page.get("addons", []))
-    for addon in addons:
+    for addon in paginate(eks, "list_addons", "addons", clusterName=name):
         state.addons[addon] = eks.describe_addon(clusterName=name, addonName=addon, aws_retry=True)["addon"]
 
 
 def read_catalogue(eks, state, kubernetes_version):
     """{add-on: [(version, default for this Kubernetes version)]}, newest first, for one Kubernetes version."""
     catalogue = {}
-    for page in eks.get_paginator("describe_addon_versions").paginate(kubernetesVersion=kubernetes_version):
-        for addon in page.get("addons", []):
-            versions = []
-            for version in addon.get("addonVersions", []):
-                default = any(c.get("defaultVersion") for c in version.get("compatibilities", []))
-                versions.append((version["addonVersion"], default))
-            catalogue[addon["addonName"]] = versions
+    for addon in paginate(eks, "describe_addon_versions", "addons", kubernetesVersion=kubernetes_version):
+        versions = []
+        for version in addon.get("addonVersions", []):
+            default = any(c.get("defaultVersion") for c in version.get("compatibilities", []))
+            versions.append((version["addonVersion"], default))
+        catalogue[addon["addonName"]] = versions
     state.catalogue = catalogue
 
 
 def read_role(iam, name, state):
-    found = not_found(lambda: iam.get_role(RoleName=name, aws_retry=True))
+    found = not_found(lambda: iam.get_role(RoleName=name, aws_retry=True), "NoSuchEntity")
     if not found:
         state.roles[name] = None
         return
-    attached = []
-    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
-        attached.extend(p["PolicyArn"] for p in page.get("AttachedPolicies", []))
+    attached = [p["PolicyArn"] for p in paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)]
     inline = {}
-    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
-        for policy in page.get("PolicyNames", []):
-            inline[policy] = iam.get_role_policy(RoleName=name, PolicyName=policy, aws_retry=True)["PolicyDocument"]
+    for policy in paginate(iam, "list_role_policies", "PolicyNames", RoleName=name):
+        inline[policy] = iam.get_role_policy(RoleName=name, PolicyName=policy, aws_retry=True)["PolicyDocument"]
     state.roles[name] = {"role": found["Role"], "policies": attached, "inline": inline}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
-from ..platform import tag_changes
+from ..platform import sync_tags
 
 
 class SubnetGroups:
@@ -47,14 +47,16 @@ class SubnetGroups:
                 have = {s["SubnetIdentifier"] for s in group["Subnets"]}
                 if have != set(database) and o.changes.add(f"DB subnet group {name}: set subnets"):
                     o.rds.modify_db_subnet_group(DBSubnetGroupName=name, SubnetIds=database, aws_retry=True)
-                arn = group["DBSubnetGroupArn"]
-                to_set, to_unset = tag_changes(state.db_subnet_group_tags, tags, o.p["purge_tags"])
-                if to_set and o.changes.add(f"tag DB subnet group {name}"):
-                    o.rds.add_tags_to_resource(
-                        ResourceName=arn, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True
-                    )
-                if to_unset and o.changes.add(f"untag DB subnet group {name}"):
-                    o.rds.remove_tags_from_resource(ResourceName=arn, TagKeys=to_unset, aws_retry=True)
+                sync_tags(
+                    o.changes,
+                    o.rds,
+                    "rds",
+                    group["DBSubnetGroupArn"],
+                    f"DB subnet group {name}",
+                    state.db_subnet_group_tags,
+                    tags,
+                    o.purge_tags,
+                )
         elif state.db_subnet_group and o.managed_tags(state.db_subnet_group_tags):
             self._delete_db_later()
         if o.desired["cache_subnet_group"] is not None:
@@ -74,14 +76,16 @@ class SubnetGroups:
                     o.elasticache.modify_cache_subnet_group(
                         CacheSubnetGroupName=name, SubnetIds=database, aws_retry=True
                     )
-                arn = group["ARN"]
-                to_set, to_unset = tag_changes(state.cache_subnet_group_tags, tags, o.p["purge_tags"])
-                if to_set and o.changes.add(f"tag ElastiCache subnet group {name}"):
-                    o.elasticache.add_tags_to_resource(
-                        ResourceName=arn, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True
-                    )
-                if to_unset and o.changes.add(f"untag ElastiCache subnet group {name}"):
-                    o.elasticache.remove_tags_from_resource(ResourceName=arn, TagKeys=to_unset, aws_retry=True)
+                sync_tags(
+                    o.changes,
+                    o.elasticache,
+                    "rds",
+                    group["ARN"],
+                    f"ElastiCache subnet group {name}",
+                    state.cache_subnet_group_tags,
+                    tags,
+                    o.purge_tags,
+                )
         elif state.cache_subnet_group and o.managed_tags(state.cache_subnet_group_tags):
             self._delete_cache_later()
 

@@ -7,30 +7,16 @@ master user's secret, described only (its value is read when a write needs it)."
 
 from __future__ import annotations
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ..platform import identity_tags
+from ..platform import not_found
 
 COMPONENT = "search"
 
 
-def _not_found(call, *codes):
-    try:
-        return call()
-    except ClientError as error:  # pylint: disable=duplicate-except
-        if is_boto3_error_code(list(codes), error):
-            return None
-        raise
-
-
 def read_domain(opensearch, name):
-    found = _not_found(lambda: opensearch.describe_domain(DomainName=name, aws_retry=True), "ResourceNotFoundException")
+    found = not_found(lambda: opensearch.describe_domain(DomainName=name, aws_retry=True), "ResourceNotFoundException")
     return found["DomainStatus"] if found else None
 
 
@@ -39,9 +25,7 @@ def read_tags(opensearch, arn):
 
 
 def read_secret(secretsmanager, name):
-    return _not_found(
-        lambda: secretsmanager.describe_secret(SecretId=name, aws_retry=True), "ResourceNotFoundException"
-    )
+    return not_found(lambda: secretsmanager.describe_secret(SecretId=name, aws_retry=True), "ResourceNotFoundException")
 
 
 def endpoint(domain):
