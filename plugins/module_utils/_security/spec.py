@@ -89,7 +89,7 @@ MANAGED_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
     "AWSManagedRulesAnonymousIpList",
 )
-# Seed 001's list (Common, Known Bad Inputs, SQL injection) and issue 3's.
+# Seed 001's list: the common rule set, known bad inputs, SQL injection.
 DEFAULT_MANAGED_RULE_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
@@ -225,7 +225,7 @@ def derive_groups(
     app_self=False,
     app_egress_all=False,
 ):
-    """The least-privilege group set of issue 3 and seeds 000/001/002.
+    """The least-privilege group set that seeds 000/001/002 describe.
 
     ALB: 443 and 80 from the internet, out only to the app port. App: in only from the ALB on the app port.
     Database 5432 and cache 6379 (and search 443) only from app, with no egress at all. A bastion (when CIDRs
