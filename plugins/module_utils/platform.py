@@ -21,6 +21,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
@@ -458,3 +459,10 @@ def run_info(module, read, key, what):
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         module.fail_json_aws(error, msg=f"could not read the {what}")
     module.exit_json(changed=False, exists=exists, **(value if key is None else {key: value}))
+
+
+def info_module(state, key, what, **options):
+    """The whole of a read-only ``_info`` module: its own ``options`` besides INFO_ARGUMENT_SPEC, then
+    ``state.info(clients, params, region)`` with the clients ``state.INFO_SERVICES`` names, through run_info."""
+    module = AnsibleAWSModule(argument_spec=dict(options, **INFO_ARGUMENT_SPEC), supports_check_mode=True)
+    run_info(module, lambda region: state.info(clients(module, state.INFO_SERVICES), module.params, region), key, what)

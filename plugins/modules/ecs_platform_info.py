@@ -61,19 +61,12 @@ ecr_repositories:
   type: dict
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.stackops.platform.plugins.module_utils._ecs import state as st
-from ansible_collections.stackops.platform.plugins.module_utils.platform import INFO_ARGUMENT_SPEC
-from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
-from ansible_collections.stackops.platform.plugins.module_utils.platform import run_info
+from ansible_collections.stackops.platform.plugins.module_utils._ecs import state
+from ansible_collections.stackops.platform.plugins.module_utils.platform import info_module
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=dict(name=dict(type="str"), **INFO_ARGUMENT_SPEC), supports_check_mode=True)
-    run_info(
-        module, lambda _region: st.info(platform_clients(module, st.INFO_SERVICES), module.params), None, "ECS cluster"
-    )
+    info_module(state, None, "ECS cluster", name=dict(type="str"))
 
 
 if __name__ == "__main__":

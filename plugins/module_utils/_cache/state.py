@@ -135,7 +135,7 @@ def members(group):
 INFO_SERVICES = {"elasticache": "elasticache", "secretsmanager": "secretsmanager"}
 
 
-def info(clients, params):
+def info(clients, params, region):  # pylint: disable=unused-argument
     """``(exists, cache)``: the replication group if it carries the environment's tags, and its facts."""
     name = params["name"] or f"{params['platform']}-{params['environment']}-cache"
     secret_name = params["auth_token_secret_name"] or f"{params['environment']}/{params['platform']}/cache/auth-token"

@@ -129,7 +129,7 @@ def instance_summary(instance):
     }
 
 
-def info(clients, params):
+def info(clients, params, region):  # pylint: disable=unused-argument
     """``(exists, facts)``: the tier's primary (or DR replica, or Aurora cluster) and every instance, by tags."""
     identity = identity_tags(params["platform"], params["environment"], COMPONENT)
     rds = clients["rds"]

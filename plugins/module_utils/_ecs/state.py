@@ -241,7 +241,7 @@ def discover(clients, name):
     return found
 
 
-def info(clients, params):
+def info(clients, params, region):  # pylint: disable=unused-argument
     """``(exists, facts)``: ``discover`` of the environment's cluster (default name ``<platform>-<environment>``)."""
     found = discover(clients, params["name"] or f"{params['platform']}-{params['environment']}")
     return found.pop("exists"), found

@@ -56,7 +56,7 @@ def summary(domain, secret_arn=None):
 INFO_SERVICES = {"opensearch": "opensearch", "secretsmanager": "secretsmanager"}
 
 
-def info(clients, params):
+def info(clients, params, region):  # pylint: disable=unused-argument
     """``(exists, search)``: the domain if it carries the environment's tags, and its facts."""
     name = params["name"] or f"{params['platform']}-{params['environment']}-search"
     secret_name = (

@@ -18,6 +18,7 @@ import json
 import re
 
 from ..aws_rules import LOG_RETENTION_DAYS
+from ..aws_rules import reserved_tag_errors
 
 # -- security groups ------------------------------------------------------------------------------------------
 
@@ -694,11 +695,7 @@ def validate(spec, region=None, prefix=""):
         )
     if spec.get("waf"):
         validate_waf(spec, purposes, prefix, errors)
-    for key in spec.get("tags") or {}:
-        if str(key).lower().startswith("aws:"):
-            errors.append(f"{prefix}tags: key {key!r} uses the aws: prefix, which AWS reserves")
-        elif str(key).startswith("stackops:"):
-            errors.append(f"{prefix}tags: key {key!r} uses the stackops: prefix, which this collection sets itself")
+    errors.extend(reserved_tag_errors(spec.get("tags"), f"{prefix}tags"))
     return errors
 
 

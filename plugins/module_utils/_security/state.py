@@ -322,7 +322,7 @@ INFO_SERVICES = {
 }
 
 
-def info(clients, params):
+def info(clients, params, region):  # pylint: disable=unused-argument
     """``(exists, facts)``: ``discover``'s facts, and whether any resource of the tier was found."""
     identity = identity_tags(params["platform"], params["environment"], COMPONENT)
     names = Names(params["name"] or f"{params['platform']}-{params['environment']}")
