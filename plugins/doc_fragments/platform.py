@@ -53,3 +53,14 @@ options:
     type: int
     default: 600
 """
+
+    # Read-only _info modules: the identity options only (INFO_ARGUMENT_SPEC), reads only.
+    INFO = (
+        DOCUMENTATION
+        + r"""
+notes:
+  - Finds the tier by its identity tags (and names derived from O(platform) and O(environment)), never by a
+    local state file. Makes read calls only and never reports a change; check mode is supported.
+  - RV(exists) is V(false) when the tier is not there; the other return values then hold empty values.
+"""
+    )

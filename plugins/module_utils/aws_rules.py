@@ -38,3 +38,15 @@ REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
 # An IAM role ARN in any partition (CreateRole names: letters, digits and +=,.@_- , paths with /).
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+def reserved_tag_errors(tags, where):
+    """Tag keys the user may not set: ``aws:`` (AWS refuses them, in any case) and ``stackops:`` (the identity
+    tags this collection sets itself). ``where`` is the variable (``vpc_tags``)."""
+    errors = []
+    for key in tags or {}:
+        if str(key).lower().startswith("aws:"):
+            errors.append(f"{where}: key {key!r} uses the aws: prefix, which AWS reserves")
+        elif str(key).startswith("stackops:"):
+            errors.append(f"{where}: key {key!r} uses the stackops: prefix, which this collection sets itself")
+    return errors

@@ -21,6 +21,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
@@ -78,6 +79,92 @@ def tag_changes(current, desired, purge=True):
     """(tags to set, keys to remove) to go from ``current`` to ``desired``, leaving foreign tags alone."""
     current = {k: v for k, v in (current or {}).items() if not k.startswith(FOREIGN_TAG_PREFIXES)}
     return compare_aws_tags(current, desired, purge_tags=purge)
+
+
+def tags_purged(params):
+    """Whether tags not in the spec are removed: amazon.aws's rule, ``purge_tags`` and ``tags`` given (with
+    ``tags: null`` a resource's other tags are left alone; the identity tags are set either way)."""
+    return bool(params.get("purge_tags", True)) and params.get("tags") is not None
+
+
+def _kv(tags, key="Key", value="Value"):
+    return [{key: k, value: v} for k, v in tags.items()]
+
+
+# Each service's two tagging calls: (add(client, resource, {key: value}), remove(client, resource, [keys])).
+# ``resource`` is what the call names the resource by: an EC2 id, an ARN, an IAM role name, a KMS key id, ...
+TAG_CALLS = {
+    "ec2": (
+        lambda c, r, t: c.create_tags(Resources=[r], Tags=_kv(t), aws_retry=True),
+        lambda c, r, k: c.delete_tags(Resources=[r], Tags=[{"Key": key} for key in k], aws_retry=True),
+    ),
+    # RDS and ElastiCache
+    "rds": (
+        lambda c, r, t: c.add_tags_to_resource(ResourceName=r, Tags=_kv(t), aws_retry=True),
+        lambda c, r, k: c.remove_tags_from_resource(ResourceName=r, TagKeys=k, aws_retry=True),
+    ),
+    "iam_role": (
+        lambda c, r, t: c.tag_role(RoleName=r, Tags=_kv(t), aws_retry=True),
+        lambda c, r, k: c.untag_role(RoleName=r, TagKeys=k, aws_retry=True),
+    ),
+    "iam_oidc_provider": (
+        lambda c, r, t: c.tag_open_id_connect_provider(OpenIDConnectProviderArn=r, Tags=_kv(t), aws_retry=True),
+        lambda c, r, k: c.untag_open_id_connect_provider(OpenIDConnectProviderArn=r, TagKeys=k, aws_retry=True),
+    ),
+    # CloudWatch Logs and EKS take a {key: value} map
+    "logs": (
+        lambda c, r, t: c.tag_resource(resourceArn=r, tags=t, aws_retry=True),
+        lambda c, r, k: c.untag_resource(resourceArn=r, tagKeys=k, aws_retry=True),
+    ),
+    "eks": (
+        lambda c, r, t: c.tag_resource(resourceArn=r, tags=t, aws_retry=True),
+        lambda c, r, k: c.untag_resource(resourceArn=r, tagKeys=k, aws_retry=True),
+    ),
+    "ecr": (
+        lambda c, r, t: c.tag_resource(resourceArn=r, tags=_kv(t), aws_retry=True),
+        lambda c, r, k: c.untag_resource(resourceArn=r, tagKeys=k, aws_retry=True),
+    ),
+    "ecs": (
+        lambda c, r, t: c.tag_resource(resourceArn=r, tags=_kv(t, "key", "value"), aws_retry=True),
+        lambda c, r, k: c.untag_resource(resourceArn=r, tagKeys=k, aws_retry=True),
+    ),
+    "elbv2": (
+        lambda c, r, t: c.add_tags(ResourceArns=[r], Tags=_kv(t), aws_retry=True),
+        lambda c, r, k: c.remove_tags(ResourceArns=[r], TagKeys=k, aws_retry=True),
+    ),
+    "opensearch": (
+        lambda c, r, t: c.add_tags(ARN=r, TagList=_kv(t), aws_retry=True),
+        lambda c, r, k: c.remove_tags(ARN=r, TagKeys=k, aws_retry=True),
+    ),
+    "kms": (
+        lambda c, r, t: c.tag_resource(KeyId=r, Tags=_kv(t, "TagKey", "TagValue"), aws_retry=True),
+        lambda c, r, k: c.untag_resource(KeyId=r, TagKeys=k, aws_retry=True),
+    ),
+    "secretsmanager": (
+        lambda c, r, t: c.tag_resource(SecretId=r, Tags=_kv(t), aws_retry=True),
+        lambda c, r, k: c.untag_resource(SecretId=r, TagKeys=k, aws_retry=True),
+    ),
+    "wafv2": (
+        lambda c, r, t: c.tag_resource(ResourceARN=r, Tags=_kv(t), aws_retry=True),
+        lambda c, r, k: c.untag_resource(ResourceARN=r, TagKeys=k, aws_retry=True),
+    ),
+}
+
+
+def sync_tags(changes, client, kind, resource, label, current, desired, purge):
+    """Bring one resource's tags from ``current`` to ``desired`` (foreign tags left alone, see ``tag_changes``).
+
+    One change sentence per direction, each write behind ``Changes.add`` (none in check mode). ``kind`` picks
+    the service's tagging calls in ``TAG_CALLS``; ``purge`` is ``tags_purged(params)``. Returns whether the
+    tags differed.
+    """
+    to_set, to_unset = tag_changes(current, desired, purge)
+    add, remove = TAG_CALLS[kind]
+    if to_set and changes.add(f"tag {label}: set {', '.join(sorted(to_set))}"):
+        add(client, resource, to_set)
+    if to_unset and changes.add(f"tag {label}: remove {', '.join(sorted(to_unset))}"):
+        remove(client, resource, sorted(to_unset))
+    return bool(to_set or to_unset)
 
 
 def client(module, service, region=None):
@@ -178,6 +265,36 @@ def wait_for(check, timeout, what, delay=2.0, max_delay=15.0):
         delay = min(delay * 1.5, max_delay)
 
 
+def after_iam_propagation(call, timeout, what, codes, words, delay=2.0):
+    """``call()``, tried again while the service does not yet see an IAM role made moments ago.
+
+    IAM is eventually consistent: a role (or its policy) can take seconds to be usable by other services
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+    Meanwhile the service answers a validation error about the role: EKS InvalidParameterException "Role ...
+    cannot be assumed", RDS InvalidParameterValue about the monitoring role. An error with one of ``codes``
+    whose message holds one of ``words`` is tried again until ``timeout`` s have passed (then ResourceTimeout,
+    with AWS's last answer); any other error goes on up at once.
+    """
+    answer = {}
+
+    def attempt():
+        try:
+            answer["value"] = call()
+            return True
+        except is_boto3_error_code(list(codes)) as error:
+            message = error.response.get("Error", {}).get("Message", "")
+            if not any(word in message.lower() for word in words):
+                raise
+            answer["refused"] = message
+            return False
+
+    try:
+        wait_for(attempt, timeout, what, delay=delay)
+    except ResourceTimeout as error:
+        raise ResourceTimeout(f"{error} (AWS still answers: {answer.get('refused')})") from None
+    return answer["value"]
+
+
 class Changes:
     """The changes a module makes (or, in check mode, would make), in order, as short sentences.
 
@@ -202,18 +319,28 @@ def paginate(client, operation, key, **params):
 
 
 def not_found(call, *codes):
-    """``call()``, or None when AWS answers one of the error ``codes`` (the resource does not exist)."""
+    """``call()``, or None when AWS answers one of the error ``codes`` (the resource does not exist).
+
+    Any other error goes on up: AccessDenied or a throttle that outlasted the retries must not read as "absent"
+    (a converge would then create a second resource). ``is_boto3_error_code`` returns an exception class to
+    match in ``except``, never a boolean, so it is used that way.
+    """
     try:
         return call()
-    except botocore.exceptions.ClientError as error:
-        if is_boto3_error_code(list(codes), error):
-            return None
-        raise
+    except is_boto3_error_code(list(codes)):
+        return None
 
 
-def tags_of(resource, key="Tags"):
-    """A resource's ``[{Key, Value}]`` tag list (EC2, RDS, ...) as a dict."""
-    return boto3_tag_list_to_ansible_dict(resource.get(key) or [])
+def tags_of(resource, key=None):
+    """A resource's ``[{Key, Value}]`` tags as a dict: ``Tags`` (EC2, IAM, ELB, ...) or ``TagList`` (RDS,
+    OpenSearch, ...), or the list under ``key``."""
+    tags = resource.get(key) if key else resource.get("Tags") or resource.get("TagList")
+    return boto3_tag_list_to_ansible_dict(tags or [])
+
+
+def is_managed(tags, identity):
+    """Whether ``tags`` (a dict) carry every identity tag: the resource is this tier's, of this environment."""
+    return all(tags.get(k) == v for k, v in identity.items())
 
 
 def module_region(module):
@@ -317,7 +444,11 @@ def _partial(reconciler):
 
 
 def run_info(module, read, key, what):
-    """A read-only ``_info`` module: ``read(region)`` returns ``(exists, value)``; reads only, never changed."""
+    """A read-only ``_info`` module: ``read(region)`` returns ``(exists, value)``; reads only, never changed.
+
+    The result has ``exists`` and ``value`` under ``key``; with ``key=None``, ``value`` (a dict) gives the
+    result's keys (modules that return several facts side by side).
+    """
     region = module_region(module)
     try:
         exists, value = read(region)
@@ -327,4 +458,11 @@ def run_info(module, read, key, what):
         module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         module.fail_json_aws(error, msg=f"could not read the {what}")
-    module.exit_json(changed=False, exists=exists, **{key: value})
+    module.exit_json(changed=False, exists=exists, **(value if key is None else {key: value}))
+
+
+def info_module(state, key, what, **options):
+    """The whole of a read-only ``_info`` module: its own ``options`` besides INFO_ARGUMENT_SPEC, then
+    ``state.info(clients, params, region)`` with the clients ``state.INFO_SERVICES`` names, through run_info."""
+    module = AnsibleAWSModule(argument_spec=dict(options, **INFO_ARGUMENT_SPEC), supports_check_mode=True)
+    run_info(module, lambda region: state.info(clients(module, state.INFO_SERVICES), module.params, region), key, what)

@@ -149,20 +149,14 @@ changes:
   elements: str
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.stackops.platform.plugins.module_utils._alb.reconcile import AlbReconciler
-from ansible_collections.stackops.platform.plugins.module_utils._alb.reconcile import ReconcileError
 from ansible_collections.stackops.platform.plugins.module_utils._alb.spec import DEFAULT_SSL_POLICY
 from ansible_collections.stackops.platform.plugins.module_utils._alb.spec import validate
 from ansible_collections.stackops.platform.plugins.module_utils.platform import IDENTITY_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
+from ansible_collections.stackops.platform.plugins.module_utils.platform import run_reconciler
 
 
 def argument_spec():
@@ -191,27 +185,14 @@ def argument_spec():
 
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    region = module.region
-    if not region:
-        module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
-    errors = validate(module.params)
-    if errors:
-        module.fail_json(msg="invalid load balancer spec: " + "; ".join(errors), errors=errors)
     services = {name: name for name in ("sts", "ec2", "elbv2", "acm", "wafv2", "s3")}
-    reconciler = AlbReconciler(module.params, region, platform_clients(module, services), module.check_mode)
-    try:
-        reconciler.converge()
-    except ReconcileError as error:
-        module.fail_json(msg=str(error), changes=reconciler.changes.items)
-    except (BotoCoreError, ClientError) as error:
-        done = "; ".join(reconciler.changes.items) or "nothing"
-        module.fail_json_aws(error, msg=f"load balancer converge failed (done before the failure: {done})")
-    for warning in reconciler.warnings:
-        module.warn(warning)
-    result = dict(changed=bool(reconciler.changes), load_balancer=reconciler.result(), changes=reconciler.changes.items)
-    if module._diff:
-        result["diff"] = dict(before=reconciler.before_snapshot, after=reconciler.after())
-    module.exit_json(**result)
+    run_reconciler(
+        module,
+        lambda region: AlbReconciler(module.params, region, platform_clients(module, services), module.check_mode),
+        "load balancer",
+        "load_balancer",
+        validate=lambda params, _region: validate(params),
+    )
 
 
 if __name__ == "__main__":

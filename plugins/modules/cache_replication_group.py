@@ -196,21 +196,14 @@ changes:
   sample: ["create parameter group demo-local-cache-redis7 (redis7)", "replication group demo-local-cache: add replicas, 2 to 3 per shard"]
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.stackops.platform.plugins.module_utils._cache.reconcile import CacheReconciler
-from ansible_collections.stackops.platform.plugins.module_utils._cache.reconcile import ReconcileError
 from ansible_collections.stackops.platform.plugins.module_utils._cache.spec import validate
 from ansible_collections.stackops.platform.plugins.module_utils.platform import IDENTITY_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import WAIT_ARGUMENT_SPEC
-from ansible_collections.stackops.platform.plugins.module_utils.platform import WaitTimeout
 from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
+from ansible_collections.stackops.platform.plugins.module_utils.platform import run_reconciler
 
 
 def argument_spec():
@@ -255,27 +248,14 @@ def main():
         supports_check_mode=True,
         required_if=[("auth_token", True, ["auth_token_secret_name"])],
     )
-    errors = validate(module.params)
-    if errors:
-        module.fail_json(msg="invalid cache spec: " + "; ".join(errors), errors=errors)
-    clients = platform_clients(
-        module, {"elasticache": "elasticache", "secretsmanager": "secretsmanager", "sns": "sns", "logs": "logs"}
+    services = {"elasticache": "elasticache", "secretsmanager": "secretsmanager", "sns": "sns", "logs": "logs"}
+    run_reconciler(
+        module,
+        lambda _region: CacheReconciler(module.params, platform_clients(module, services), module.check_mode),
+        "cache",
+        "cache",
+        validate=lambda params, _region: validate(params),
     )
-    reconciler = CacheReconciler(module.params, clients, module.check_mode)
-    try:
-        reconciler.converge()
-        cache = reconciler.result()
-    except ReconcileError as error:
-        module.fail_json(msg=str(error), changes=reconciler.changes.items)
-    except WaitTimeout as error:
-        module.fail_json(msg=str(error), changes=reconciler.changes.items)
-    except (BotoCoreError, ClientError) as error:
-        done = "; ".join(reconciler.changes.items) or "nothing"
-        module.fail_json_aws(error, msg=f"cache converge failed (done before the failure: {done})")
-    result = dict(changed=bool(reconciler.changes), cache=cache, changes=reconciler.changes.items)
-    if module._diff:
-        result["diff"] = dict(before=reconciler.before_snapshot, after=reconciler.after())
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -278,20 +278,14 @@ changes:
   sample: ["create parameter group moneytrack-prod-postgres15 (postgres15)", "create RDS instance moneytrack-prod-db (...)"]
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.stackops.platform.plugins.module_utils._database.reconcile import DatabaseReconciler
-from ansible_collections.stackops.platform.plugins.module_utils._database.reconcile import ReconcileError
 from ansible_collections.stackops.platform.plugins.module_utils._database.spec import validate
 from ansible_collections.stackops.platform.plugins.module_utils.platform import IDENTITY_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import WAIT_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
+from ansible_collections.stackops.platform.plugins.module_utils.platform import run_reconciler
 
 
 def argument_spec():
@@ -358,32 +352,20 @@ def argument_spec():
 
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    region = module.region
-    if not region:
-        module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
-    errors = validate(module.params, region) if module.params["state"] == "present" else []
-    if errors:
-        module.fail_json(msg="invalid database spec: " + "; ".join(errors), errors=errors)
 
-    services = {"rds": "rds", "iam": "iam"}
-    if module.params.get("primary_region"):
-        services["rds_primary"] = ("rds", module.params["primary_region"])
-    clients = platform_clients(module, services)
-    reconciler = DatabaseReconciler(module.params, region, clients, module.check_mode)
-    try:
-        reconciler.converge()
-    except ReconcileError as error:
-        module.fail_json(msg=str(error), changes=reconciler.changes.items)
-    except (BotoCoreError, ClientError) as error:
-        done = "; ".join(reconciler.changes.items) or "nothing"
-        module.fail_json_aws(error, msg=f"database converge failed (done before the failure: {done})")
+    def make(region):
+        services = {"rds": "rds", "iam": "iam"}
+        if module.params.get("primary_region"):
+            services["rds_primary"] = ("rds", module.params["primary_region"])
+        return DatabaseReconciler(module.params, region, platform_clients(module, services), module.check_mode)
 
-    for warning in reconciler.warnings:
-        module.warn(warning)
-    result = dict(changed=bool(reconciler.changes), database=reconciler.result(), changes=reconciler.changes.items)
-    if module._diff:
-        result["diff"] = dict(before=reconciler.before_snapshot, after=reconciler.after_snapshot)
-    module.exit_json(**result)
+    run_reconciler(
+        module,
+        make,
+        "database",
+        "database",
+        validate=lambda params, region: validate(params, region) if params["state"] == "present" else [],
+    )
 
 
 if __name__ == "__main__":

@@ -183,20 +183,14 @@ changes:
   sample: ["create ECS cluster banking-llm-prod (FARGATE, FARGATE_SPOT, Container Insights enabled)"]
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.stackops.platform.plugins.module_utils._ecs.reconcile import EcsReconciler
-from ansible_collections.stackops.platform.plugins.module_utils._ecs.reconcile import ReconcileError
 from ansible_collections.stackops.platform.plugins.module_utils._ecs.spec import validate
 from ansible_collections.stackops.platform.plugins.module_utils.platform import IDENTITY_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import WAIT_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
+from ansible_collections.stackops.platform.plugins.module_utils.platform import run_reconciler
 
 
 def argument_spec():
@@ -241,26 +235,14 @@ SERVICES = {
 
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    region = module.region
-    if not region:
-        module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
-    errors = validate(module.params)  # secret keys are checked once the security tier's secrets are read
-    if errors:
-        module.fail_json(msg="invalid ECS spec: " + "; ".join(errors), errors=errors)
-    reconciler = EcsReconciler(module.params, region, platform_clients(module, SERVICES), module.check_mode)
-    try:
-        reconciler.converge()
-    except ReconcileError as error:
-        module.fail_json(msg=str(error), changes=reconciler.changes.items)
-    except (BotoCoreError, ClientError) as error:
-        done = "; ".join(reconciler.changes.items) or "nothing"
-        module.fail_json_aws(error, msg=f"ECS converge failed (done before the failure: {done})")
-    for warning in reconciler.warnings:
-        module.warn(warning)
-    result = dict(changed=bool(reconciler.changes), ecs=reconciler.result(), changes=reconciler.changes.items)
-    if module._diff:
-        result["diff"] = dict(before=reconciler.before_snapshot, after=reconciler.after())
-    module.exit_json(**result)
+    run_reconciler(
+        module,
+        lambda region: EcsReconciler(module.params, region, platform_clients(module, SERVICES), module.check_mode),
+        "ECS",
+        "ecs",
+        # secret keys are checked once the security tier's secrets are read
+        validate=lambda params, _region: validate(params),
+    )
 
 
 if __name__ == "__main__":

@@ -17,15 +17,8 @@ options:
   name:
     description: The cluster's name; default C(<platform>-<environment>).
     type: str
-  platform:
-    description: The platform's name.
-    type: str
-    required: true
-  environment:
-    description: The environment.
-    type: str
-    required: true
 extends_documentation_fragment:
+  - stackops.platform.platform.info
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -68,97 +61,12 @@ ecr_repositories:
   type: dict
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.stackops.platform.plugins.module_utils._alb.spec import Names as AlbNames
-from ansible_collections.stackops.platform.plugins.module_utils._ecs import state as st
-from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
-
-
-def discover(clients, name):
-    cluster = st.read_cluster(clients["ecs"], name)
-    found = {
-        "exists": cluster is not None,
-        "cluster": None,
-        "services": {},
-        "load_balancer": None,
-        "ecr_repositories": {},
-    }
-    if cluster:
-        settings = {s["name"]: s["value"] for s in cluster.get("settings") or []}
-        found["cluster"] = {
-            "name": cluster["clusterName"],
-            "arn": cluster["clusterArn"],
-            "status": cluster.get("status"),
-            "capacity_providers": sorted(cluster.get("capacityProviders") or []),
-            "container_insights": settings.get("containerInsights", "disabled"),
-        }
-        arns = st.paginate(clients["ecs"], "list_services", "serviceArns", cluster=name)
-        services = st.read_services(clients["ecs"], name, [a.rsplit("/", 1)[-1] for a in arns])
-        for service_name, service in sorted(services.items()):
-            found["services"][service_name] = {
-                "arn": service["serviceArn"],
-                "task_definition": service.get("taskDefinition"),
-                "desired": service.get("desiredCount"),
-                "running": service.get("runningCount"),
-                "pending": service.get("pendingCount"),
-                "status": service.get("status"),
-                "deployments": [
-                    {
-                        "id": d.get("id"),
-                        "status": d.get("status"),
-                        "task_definition": d.get("taskDefinition"),
-                        "rollout_state": d.get("rolloutState"),
-                        "running": d.get("runningCount"),
-                        "desired": d.get("desiredCount"),
-                    }
-                    for d in service.get("deployments") or []
-                ],
-            }
-    elb = clients["elbv2"]
-    lb_name = AlbNames(name).load_balancer
-    answer = st.not_found(lambda: elb.describe_load_balancers(Names=[lb_name], aws_retry=True), "LoadBalancerNotFound")
-    if answer and answer.get("LoadBalancers"):
-        lb = answer["LoadBalancers"][0]
-        groups = st.paginate(elb, "describe_target_groups", "TargetGroups", LoadBalancerArn=lb["LoadBalancerArn"])
-        found["load_balancer"] = {
-            "name": lb_name,
-            "arn": lb["LoadBalancerArn"],
-            "dns_name": lb.get("DNSName"),
-            "zone_id": lb.get("CanonicalHostedZoneId"),
-            "target_groups": {
-                g["TargetGroupName"].removeprefix(f"{name}-"): g["TargetGroupArn"]
-                for g in sorted(groups, key=lambda g: g["TargetGroupName"])
-            },
-        }
-    for repo in st.paginate(clients["ecr"], "describe_repositories", "repositories"):
-        if repo["repositoryName"].startswith(f"{name}/"):
-            found["ecr_repositories"][repo["repositoryName"].removeprefix(f"{name}/")] = repo["repositoryUri"]
-    return found
+from ansible_collections.stackops.platform.plugins.module_utils._ecs import state
+from ansible_collections.stackops.platform.plugins.module_utils.platform import info_module
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str"),
-        platform=dict(type="str", required=True),
-        environment=dict(type="str", required=True),
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not module.region:
-        module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
-    params = module.params
-    name = params["name"] or f"{params['platform']}-{params['environment']}"
-    try:
-        found = discover(platform_clients(module, {"ecs": "ecs", "elbv2": "elbv2", "ecr": "ecr"}), name)
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg="could not read the ECS cluster")
-    module.exit_json(changed=False, **found)
+    info_module(state, None, "ECS cluster", name=dict(type="str"))
 
 
 if __name__ == "__main__":

@@ -209,20 +209,14 @@ changes:
   sample: ["create EKS cluster moneytrack-prod (Kubernetes 1.28)", "create node group general-purpose (ON_DEMAND t3.xlarge, 3-10 nodes, desired 3)"]
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.stackops.platform.plugins.module_utils._eks.reconcile import EksReconciler
-from ansible_collections.stackops.platform.plugins.module_utils._eks.reconcile import ReconcileError
 from ansible_collections.stackops.platform.plugins.module_utils._eks.spec import validate_cluster
 from ansible_collections.stackops.platform.plugins.module_utils.platform import IDENTITY_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import WAIT_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
+from ansible_collections.stackops.platform.plugins.module_utils.platform import run_reconciler
 
 
 def argument_spec():
@@ -297,34 +291,18 @@ def argument_spec():
 
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    region = module.region
-    if not region:
-        module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
     params = dict(module.params)
     params["node_groups"] = [{k: v for k, v in g.items() if v is not None} for g in params["node_groups"]]
     params["addons"] = [{k: v for k, v in a.items() if v is not None} for a in params["addons"]]
-    errors = validate_cluster(params, prefix=params["variable_prefix"])
-    if errors:
-        module.fail_json(msg="invalid EKS spec: " + "; ".join(errors), errors=errors)
+    prefix = params["variable_prefix"]
 
-    clients = platform_clients(module, {s: s for s in ("sts", "eks", "iam", "ec2", "kms")})
-    reconciler = EksReconciler(params, region, clients, module.check_mode, prefix=params["variable_prefix"])
-    try:
-        reconciler.converge()
-    except ReconcileError as error:
-        module.fail_json(msg=str(error), changes=reconciler.changes.items)
-    except LookupError as error:
-        module.fail_json(msg=str(error))
-    except (BotoCoreError, ClientError) as error:
-        done = "; ".join(reconciler.changes.items) or "nothing"
-        module.fail_json_aws(error, msg=f"EKS converge failed (done before the failure: {done})")
+    def make(region):
+        clients = platform_clients(module, {s: s for s in ("sts", "eks", "iam", "ec2", "kms")})
+        return EksReconciler(params, region, clients, module.check_mode, prefix=prefix)
 
-    for warning in reconciler.warnings:
-        module.warn(warning)
-    result = dict(changed=bool(reconciler.changes), cluster=reconciler.result(), changes=reconciler.changes.items)
-    if module._diff:
-        result["diff"] = dict(before=reconciler.before_snapshot, after=reconciler.after())
-    module.exit_json(**result)
+    run_reconciler(
+        module, make, "EKS", "cluster", validate=lambda _params, _region: validate_cluster(params, prefix=prefix)
+    )
 
 
 if __name__ == "__main__":

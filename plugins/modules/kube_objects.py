@@ -111,13 +111,14 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.stackops.platform.plugins.module_utils._kube.apply import KINDS
 from ansible_collections.stackops.platform.plugins.module_utils._kube.apply import Applier
 from ansible_collections.stackops.platform.plugins.module_utils._kube.apply import Connection
-from ansible_collections.stackops.platform.plugins.module_utils._kube.apply import KubeError
 from ansible_collections.stackops.platform.plugins.module_utils._kube.apply import object_key
 from ansible_collections.stackops.platform.plugins.module_utils._kube.spec import validate_manifest
 from ansible_collections.stackops.platform.plugins.module_utils._kube.token import eks_token
 from ansible_collections.stackops.platform.plugins.module_utils.platform import WAIT_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import Changes
+from ansible_collections.stackops.platform.plugins.module_utils.platform import PlatformError
 from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
+from ansible_collections.stackops.platform.plugins.module_utils.platform import module_region
 
 
 def main():
@@ -158,6 +159,7 @@ def main():
         elif p["host"]:
             connection = Connection(p["host"], p["ca_data"], p["token"], validate_certs=p["validate_certs"])
         else:
+            module_region(module)
             clients = platform_clients(module, {"eks": "eks", "sts": "sts"})
             try:
                 cluster = clients["eks"].describe_cluster(name=p["cluster_name"], aws_retry=True)["cluster"]
@@ -174,8 +176,8 @@ def main():
                 )
     except (BotoCoreError, ClientError) as error:
         module.fail_json_aws(error, msg=f"could not find the EKS cluster {p['cluster_name']}")
-    except KubeError as error:
-        module.fail_json(msg=str(error))
+    except PlatformError as error:
+        module.fail_json(msg=str(error), **error.details)
 
     applier = Applier(connection, changes, p["cluster_name"], p["wait"], p["wait_timeout"])
     try:
@@ -186,8 +188,8 @@ def main():
             applier.prune(kinds)
         if connection is not None:
             applier.wait_rollouts()
-    except KubeError as error:
-        module.fail_json(msg=str(error), changes=changes.items)
+    except PlatformError as error:
+        module.fail_json(msg=str(error), changes=changes.items, **error.details)
     except Exception as error:  # pylint: disable=broad-exception-caught  # urllib3/SSL errors of the client
         module.fail_json(msg=f"Kubernetes API call failed: {error}", changes=changes.items)
     finally:

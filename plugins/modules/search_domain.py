@@ -158,21 +158,14 @@ changes:
   elements: str
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.stackops.platform.plugins.module_utils._search.reconcile import ReconcileError
 from ansible_collections.stackops.platform.plugins.module_utils._search.reconcile import SearchReconciler
 from ansible_collections.stackops.platform.plugins.module_utils._search.spec import validate
 from ansible_collections.stackops.platform.plugins.module_utils.platform import IDENTITY_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import WAIT_ARGUMENT_SPEC
-from ansible_collections.stackops.platform.plugins.module_utils.platform import WaitTimeout
 from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
+from ansible_collections.stackops.platform.plugins.module_utils.platform import run_reconciler
 
 
 def argument_spec():
@@ -207,23 +200,14 @@ def argument_spec():
 
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    errors = validate(module.params)
-    if errors:
-        module.fail_json(msg="invalid search spec: " + "; ".join(errors), errors=errors)
-    clients = platform_clients(module, {"opensearch": "opensearch", "secretsmanager": "secretsmanager"})
-    reconciler = SearchReconciler(module.params, clients, module.check_mode)
-    try:
-        reconciler.converge()
-        search = reconciler.result()
-    except (ReconcileError, WaitTimeout) as error:
-        module.fail_json(msg=str(error), changes=reconciler.changes.items)
-    except (BotoCoreError, ClientError) as error:
-        done = "; ".join(reconciler.changes.items) or "nothing"
-        module.fail_json_aws(error, msg=f"search converge failed (done before the failure: {done})")
-    result = dict(changed=bool(reconciler.changes), search=search, changes=reconciler.changes.items)
-    if module._diff:
-        result["diff"] = dict(before=reconciler.before_snapshot, after=reconciler.after())
-    module.exit_json(**result)
+    services = {"opensearch": "opensearch", "secretsmanager": "secretsmanager"}
+    run_reconciler(
+        module,
+        lambda _region: SearchReconciler(module.params, platform_clients(module, services), module.check_mode),
+        "search",
+        "search",
+        validate=lambda params, _region: validate(params),
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ options:
     description: The master password's secret. Defaults to C(<environment>/<platform>/search/master-user).
     type: str
 extends_documentation_fragment:
-  - stackops.platform.platform
+  - stackops.platform.platform.info
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -47,47 +47,14 @@ search:
   type: dict
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.stackops.platform.plugins.module_utils._search import state as st
-from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
-from ansible_collections.stackops.platform.plugins.module_utils.platform import identity_tags
+from ansible_collections.stackops.platform.plugins.module_utils._search import state
+from ansible_collections.stackops.platform.plugins.module_utils.platform import info_module
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str"),
-        master_user_secret_name=dict(type="str", no_log=False),
-        platform=dict(type="str", required=True),
-        environment=dict(type="str", required=True),
+    info_module(
+        state, "search", "search domain", name=dict(type="str"), master_user_secret_name=dict(type="str", no_log=False)
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    name = params["name"] or f"{params['platform']}-{params['environment']}-search"
-    secret_name = (
-        params["master_user_secret_name"] or f"{params['environment']}/{params['platform']}/search/master-user"
-    )
-    identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
-    clients = platform_clients(module, {"opensearch": "opensearch", "secretsmanager": "secretsmanager"})
-    secret = None
-    try:
-        domain = st.read_domain(clients["opensearch"], name)
-        tags = st.read_tags(clients["opensearch"], domain["ARN"]) if domain else {}
-        if domain and any(tags.get(k) != v for k, v in identity.items()):
-            domain = None
-        if domain and (domain.get("AdvancedSecurityOptions") or {}).get("Enabled"):
-            secret = st.read_secret(clients["secretsmanager"], secret_name)
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg="could not read the search domain")
-    search = st.summary(domain, secret["ARN"] if secret else None)
-    search["domain_name"] = name
-    module.exit_json(changed=False, exists=domain is not None, search=search)
 
 
 if __name__ == "__main__":

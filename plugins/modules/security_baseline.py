@@ -335,20 +335,14 @@ changes:
   sample: ["create security group moneytrack-prod-alb", "create KMS key alias/moneytrack-prod-data (rotation on)"]
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.stackops.platform.plugins.module_utils._security.reconcile import ReconcileError
 from ansible_collections.stackops.platform.plugins.module_utils._security.reconcile import SecurityReconciler
 from ansible_collections.stackops.platform.plugins.module_utils._security.spec import validate
 from ansible_collections.stackops.platform.plugins.module_utils._security.state import CLOUDFRONT_REGION
 from ansible_collections.stackops.platform.plugins.module_utils.platform import IDENTITY_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
+from ansible_collections.stackops.platform.plugins.module_utils.platform import run_reconciler
 
 RULE_OPTIONS = dict(
     protocol=dict(type="str", choices=["tcp", "udp", "icmp", "all"]),
@@ -433,33 +427,13 @@ def argument_spec():
 
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    region = module.region
-    if not region:
-        module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
-    errors = validate(module.params, region)
-    if errors:
-        module.fail_json(msg="invalid security spec: " + "; ".join(errors), errors=errors)
 
-    services = {service: service for service in ("sts", "ec2", "kms", "secretsmanager", "wafv2", "logs")}
-    services.update(wafv2_cloudfront=("wafv2", CLOUDFRONT_REGION), logs_cloudfront=("logs", CLOUDFRONT_REGION))
-    clients = platform_clients(module, services)
-    reconciler = SecurityReconciler(module.params, region, clients, module.check_mode)
-    try:
-        reconciler.converge()
-    except ReconcileError as error:
-        module.fail_json(msg=str(error), changes=reconciler.changes.items)
-    except LookupError as error:
-        module.fail_json(msg=str(error))
-    except (BotoCoreError, ClientError) as error:
-        done = "; ".join(reconciler.changes.items) or "nothing"
-        module.fail_json_aws(error, msg=f"security converge failed (done before the failure: {done})")
+    def make(region):
+        services = {service: service for service in ("sts", "ec2", "kms", "secretsmanager", "wafv2", "logs")}
+        services.update(wafv2_cloudfront=("wafv2", CLOUDFRONT_REGION), logs_cloudfront=("logs", CLOUDFRONT_REGION))
+        return SecurityReconciler(module.params, region, platform_clients(module, services), module.check_mode)
 
-    for warning in reconciler.warnings:
-        module.warn(warning)
-    result = dict(changed=bool(reconciler.changes), security=reconciler.result(), changes=reconciler.changes.items)
-    if module._diff:
-        result["diff"] = dict(before=reconciler.before_snapshot, after=reconciler.after())
-    module.exit_json(**result)
+    run_reconciler(module, make, "security", "security", validate=validate)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ options:
     description: Look for security groups in this VPC only. By default, every group carrying the tags.
     type: str
 extends_documentation_fragment:
-  - stackops.platform.platform
+  - stackops.platform.platform.info
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -79,52 +79,12 @@ security_waf_cloudfront_web_acl_arn:
   type: str
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.stackops.platform.plugins.module_utils._security import state as st
-from ansible_collections.stackops.platform.plugins.module_utils._security.spec import Names
-from ansible_collections.stackops.platform.plugins.module_utils.platform import clients as platform_clients
-from ansible_collections.stackops.platform.plugins.module_utils.platform import identity_tags
+from ansible_collections.stackops.platform.plugins.module_utils._security import state
+from ansible_collections.stackops.platform.plugins.module_utils.platform import info_module
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str"),
-        vpc_id=dict(type="str"),
-        platform=dict(type="str", required=True),
-        environment=dict(type="str", required=True),
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    region = module.region
-    if not region:
-        module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
-    params = module.params
-    identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
-    names = Names(params["name"] or f"{params['platform']}-{params['environment']}")
-    try:
-        services = {service: service for service in ("ec2", "kms", "secretsmanager", "wafv2")}
-        clients = platform_clients(module, {**services, "wafv2_cloudfront": ("wafv2", st.CLOUDFRONT_REGION)})
-        found = st.discover(clients, identity, names, vpc_id=params["vpc_id"])
-    except LookupError as error:
-        module.fail_json(msg=str(error))
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg="could not read the security tier")
-    exists = any(
-        (
-            found["security_group_ids"],
-            found["security_kms_keys"],
-            found["security_secrets"],
-            found["security_waf_web_acl_arn"],
-            found["security_waf_cloudfront_web_acl_arn"],
-        )
-    )
-    module.exit_json(changed=False, exists=exists, **found)
+    info_module(state, None, "security tier", name=dict(type="str"), vpc_id=dict(type="str"))
 
 
 if __name__ == "__main__":

@@ -245,23 +245,23 @@ changes:
   sample: ["create VPC moneytrack-prod 10.2.0.0/16", "create subnet public/us-east-1a 10.2.1.0/24"]
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.stackops.platform.plugins.module_utils._network.reconcile import NetworkReconciler
-from ansible_collections.stackops.platform.plugins.module_utils._network.reconcile import ReconcileError
 from ansible_collections.stackops.platform.plugins.module_utils._network.spec import validate
 from ansible_collections.stackops.platform.plugins.module_utils.platform import IDENTITY_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import WAIT_ARGUMENT_SPEC
-from ansible_collections.stackops.platform.plugins.module_utils.platform import WaitTimeout
 from ansible_collections.stackops.platform.plugins.module_utils.platform import clients
+from ansible_collections.stackops.platform.plugins.module_utils.platform import run_reconciler
 
 SERVICES = ("ec2", "logs", "iam", "rds", "elasticache")
+
+
+def converge(reconciler):
+    if reconciler.absent:
+        reconciler.teardown()
+    else:
+        reconciler.converge()
 
 
 def main():
@@ -298,36 +298,18 @@ def main():
         required_if=[("state", "present", ("cidr", "azs", "subnets"))],
         supports_check_mode=True,
     )
-    region = module.region
-    if not region:
-        module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
-    errors = validate(module.params, region, protected=False) if module.params["state"] == "present" else []
-    if errors:
-        module.fail_json(msg="invalid network spec: " + "; ".join(errors), errors=errors)
-
-    reconciler = NetworkReconciler(module.params, region, clients(module, {s: s for s in SERVICES}), module.check_mode)
-    try:
-        if reconciler.absent:
-            reconciler.teardown()
-        else:
-            reconciler.converge()
-    except ReconcileError as error:
-        module.fail_json(msg=str(error), changes=reconciler.changes.items)
-    except WaitTimeout as error:
-        module.fail_json(msg=str(error), changes=reconciler.changes.items)
-    except LookupError as error:
-        module.fail_json(msg=str(error))
-    except (BotoCoreError, ClientError) as error:
-        done = "; ".join(reconciler.changes.items) or "nothing"
-        module.fail_json_aws(error, msg=f"network converge failed (done before the failure: {done})")
-
-    for warning in reconciler.warnings:
-        module.warn(warning)
-    changed = bool(reconciler.changes)
-    result = dict(changed=changed, network=reconciler.result(), changes=reconciler.changes.items)
-    if module._diff:
-        result["diff"] = dict(before=reconciler.before_snapshot, after=reconciler.after())
-    module.exit_json(**result)
+    run_reconciler(
+        module,
+        lambda region: NetworkReconciler(
+            module.params, region, clients(module, {s: s for s in SERVICES}), module.check_mode
+        ),
+        "network",
+        "network",
+        validate=lambda params, region: (
+            validate(params, region, protected=False) if params["state"] == "present" else []
+        ),
+        action=converge,
+    )
 
 
 if __name__ == "__main__":

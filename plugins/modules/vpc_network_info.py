@@ -19,7 +19,7 @@ options:
     description: Base name of the network's resources. Defaults to C(<platform>-<environment>).
     type: str
 extends_documentation_fragment:
-  - stackops.platform.platform
+  - stackops.platform.platform.info
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -50,45 +50,12 @@ network:
   type: dict
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.stackops.platform.plugins.module_utils._network import state as st
-from ansible_collections.stackops.platform.plugins.module_utils.platform import client
-from ansible_collections.stackops.platform.plugins.module_utils.platform import identity_tags
+from ansible_collections.stackops.platform.plugins.module_utils._network import state
+from ansible_collections.stackops.platform.plugins.module_utils.platform import info_module
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str"),
-        platform=dict(type="str", required=True),
-        environment=dict(type="str", required=True),
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    region = module.region
-    if not region:
-        module.fail_json(msg="region: no region given (set region, or AWS_REGION in the environment)")
-    params = module.params
-    identity = identity_tags(params["platform"], params["environment"], "network")
-    names = st.Names(params["name"] or f"{params['platform']}-{params['environment']}", region)
-    state = st.NetworkState()
-    try:
-        ec2 = client(module, "ec2")
-        st.read_vpc_part(ec2, identity, region, state)
-        if state.vpc_id:
-            state.endpoint_security_group = st.read_security_group(ec2, state.vpc_id, names.endpoint_security_group)
-            st.read_db_subnet_group(client(module, "rds"), names.subnet_group, state)
-            st.read_cache_subnet_group(client(module, "elasticache"), names.subnet_group, state)
-    except LookupError as error:
-        module.fail_json(msg=str(error))
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg="could not read the network")
-    module.exit_json(changed=False, exists=bool(state.vpc), network=st.summarize(state, identity, names))
+    info_module(state, "network", "network", name=dict(type="str"))
 
 
 if __name__ == "__main__":

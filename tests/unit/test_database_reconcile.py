@@ -142,9 +142,7 @@ def test_pending_equal_to_desired_means_nothing_to_do():
     rds_stub.assert_no_pending_responses()
     assert reconciler.changes.items == []
     assert reconciler.result()["pending_modifications"] == {"moneytrack-prod-db": {"DBInstanceClass": "db.r6g.2xlarge"}}
-    assert reconciler.after_snapshot["instances"]["moneytrack-prod-db"]["pending"] == {
-        "DBInstanceClass": "db.r6g.2xlarge"
-    }
+    assert reconciler.after()["instances"]["moneytrack-prod-db"]["pending"] == {"DBInstanceClass": "db.r6g.2xlarge"}
 
 
 @pytest.mark.parametrize("immediately", [False, True])

@@ -259,7 +259,12 @@ def test_seed_002_spot_workers_are_valid():
 def test_a_create_naming_a_new_role_is_retried_while_iam_propagates():
     from botocore.exceptions import ClientError
 
-    from ansible_collections.stackops.platform.plugins.module_utils._eks.reconcile import after_iam_propagation
+    from ansible_collections.stackops.platform.plugins.module_utils.platform import after_iam_propagation
+
+    def retried(call):
+        return after_iam_propagation(
+            call, 5, "EKS to accept the role", ("InvalidParameterException",), ("role",), delay=0
+        )
 
     answers = iter(["not yet", "not yet", "done"])
 
@@ -277,7 +282,7 @@ def test_a_create_naming_a_new_role_is_retried_while_iam_propagates():
             )
         return answer
 
-    assert after_iam_propagation(create, delay=0) == "done"
+    assert retried(create) == "done"
 
     def refused():
         raise ClientError(
@@ -285,4 +290,4 @@ def test_a_create_naming_a_new_role_is_retried_while_iam_propagates():
         )
 
     with pytest.raises(ClientError, match="Subnets are invalid"):
-        after_iam_propagation(refused, delay=0)
+        retried(refused)

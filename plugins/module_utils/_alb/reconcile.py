@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import json
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from .._ecs import state as ecs_state
 from .._security import state as security_state
 from ..platform import Changes
+from ..platform import ReconcileError
 from ..platform import identity_tags
+from ..platform import not_found
 from ..platform import partition_for
 from ..platform import resource_tags
-from ..platform import tag_changes
+from ..platform import sync_tags
+from ..platform import tags_purged
 from .spec import DEFAULT_SSL_POLICY
 from .spec import Names
 from .spec import bucket_lifecycle
@@ -41,19 +38,6 @@ from .spec import rules as desired_rules
 COMPONENT = "cluster"
 
 
-class ReconcileError(Exception):
-    pass
-
-
-def _not_found(call, *codes):
-    try:
-        return call()
-    except ClientError as error:  # pylint: disable=duplicate-except
-        if is_boto3_error_code(list(codes), error):
-            return None
-        raise
-
-
 class AlbReconciler:
     def __init__(self, params, region, clients, check_mode):
         self.p = params
@@ -64,7 +48,7 @@ class AlbReconciler:
         self.partition = partition_for(region)
         self.identity = identity_tags(params["platform"], params["environment"], COMPONENT)
         self.names = Names(params["name"])
-        self.purge_tags = params.get("purge_tags", True)
+        self.purge_tags = tags_purged(params)
         self.account = None
         self.subnets, self.vpc_id, self.group_id = [], params.get("vpc_id"), None
         self.certificate = None
@@ -107,7 +91,7 @@ class AlbReconciler:
         )
         self.certificate = p.get("certificate_arn") or self._find_certificate(p.get("certificate_domain"))
         elb = self.c["elbv2"]
-        found = _not_found(
+        found = not_found(
             lambda: elb.describe_load_balancers(Names=[self.names.load_balancer], aws_retry=True),
             "LoadBalancerNotFound",
         )
@@ -165,20 +149,20 @@ class AlbReconciler:
 
     def _read_bucket(self, bucket):
         s3 = self.c["s3"]
-        if _not_found(lambda: s3.head_bucket(Bucket=bucket, aws_retry=True), "404", "NoSuchBucket", "NotFound") is None:
+        if not_found(lambda: s3.head_bucket(Bucket=bucket, aws_retry=True), "404", "NoSuchBucket", "NotFound") is None:
             return None
-        policy = _not_found(lambda: s3.get_bucket_policy(Bucket=bucket, aws_retry=True), "NoSuchBucketPolicy")
-        lifecycle = _not_found(
+        policy = not_found(lambda: s3.get_bucket_policy(Bucket=bucket, aws_retry=True), "NoSuchBucketPolicy")
+        lifecycle = not_found(
             lambda: s3.get_bucket_lifecycle_configuration(Bucket=bucket, aws_retry=True), "NoSuchLifecycleConfiguration"
         )
-        block = _not_found(
+        block = not_found(
             lambda: s3.get_public_access_block(Bucket=bucket, aws_retry=True), "NoSuchPublicAccessBlockConfiguration"
         )
-        encryption = _not_found(
+        encryption = not_found(
             lambda: s3.get_bucket_encryption(Bucket=bucket, aws_retry=True),
             "ServerSideEncryptionConfigurationNotFoundError",
         )
-        tags = _not_found(lambda: s3.get_bucket_tagging(Bucket=bucket, aws_retry=True), "NoSuchTagSet")
+        tags = not_found(lambda: s3.get_bucket_tagging(Bucket=bucket, aws_retry=True), "NoSuchTagSet")
         rules = (encryption or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
         return {
             "policy": json.loads(policy["Policy"]) if policy else None,
@@ -370,12 +354,9 @@ class AlbReconciler:
         self.warnings.extend(f"(check mode) {problem}" for problem in problems)
 
     def _set_tags(self, arn, current, name, label):
-        to_set, to_unset = tag_changes(current, self.resource_tags(name), self.purge_tags)
-        elb = self.c["elbv2"]
-        if to_set and self.changes.add(f"tag {label}: set {', '.join(sorted(to_set))}"):
-            elb.add_tags(ResourceArns=[arn], Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
-        if to_unset and self.changes.add(f"tag {label}: remove {', '.join(sorted(to_unset))}"):
-            elb.remove_tags(ResourceArns=[arn], TagKeys=list(to_unset), aws_retry=True)
+        sync_tags(
+            self.changes, self.c["elbv2"], "elbv2", arn, label, current, self.resource_tags(name), self.purge_tags
+        )
 
     def converge_bucket(self):
         s3, bucket = self.c["s3"], self.bucket
@@ -511,14 +492,16 @@ class AlbReconciler:
             self._set_tg_tags(arn, name, service)
 
     def _set_tg_tags(self, arn, name, service):
-        to_set, to_unset = tag_changes(
-            self.tags.get(arn, {}), self.resource_tags(name, **{ecs_state.TAG_SERVICE: service}), self.purge_tags
+        sync_tags(
+            self.changes,
+            self.c["elbv2"],
+            "elbv2",
+            arn,
+            f"target group {name}",
+            self.tags.get(arn, {}),
+            self.resource_tags(name, **{ecs_state.TAG_SERVICE: service}),
+            self.purge_tags,
         )
-        elb = self.c["elbv2"]
-        if to_set and self.changes.add(f"tag target group {name}: set {', '.join(sorted(to_set))}"):
-            elb.add_tags(ResourceArns=[arn], Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
-        if to_unset and self.changes.add(f"tag target group {name}: remove {', '.join(sorted(to_unset))}"):
-            elb.remove_tags(ResourceArns=[arn], TagKeys=list(to_unset), aws_retry=True)
 
     def converge_listeners(self):
         elb = self.c["elbv2"]

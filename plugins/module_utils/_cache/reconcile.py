@@ -18,9 +18,11 @@ import string
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ..platform import Changes
+from ..platform import ReconcileError
 from ..platform import identity_tags
 from ..platform import resource_tags
-from ..platform import tag_changes
+from ..platform import sync_tags
+from ..platform import tags_purged
 from ..platform import wait_for
 from . import state as st
 from .spec import Names
@@ -32,10 +34,6 @@ TOKEN_ALPHABET = string.ascii_letters + string.digits
 TOKEN_LENGTH = 64  # AUTH tokens are 16-128 printable characters
 PARAMETERS_PER_CALL = 20  # ModifyCacheParameterGroup takes at most 20
 HIDDEN = "<kept in Secrets Manager>"
-
-
-class ReconcileError(Exception):
-    """Something AWS cannot do in place, or a precondition that fails; raised before any write."""
 
 
 def _enabled(value):
@@ -59,7 +57,7 @@ class CacheReconciler:
         self.family = family_of(params["engine"], params["engine_version"])
         self.names = Names(params["name"], self.family)
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
-        self.purge_tags = params["purge_tags"] and params.get("tags") is not None
+        self.purge_tags = tags_purged(params)
         self.changes = Changes(check_mode)
         self.warnings = []
         self.state = st.CacheState()
@@ -529,18 +527,17 @@ class CacheReconciler:
         self._wait(f"replication group {group_id} to have {wanted} replica(s) per shard")
 
     def _tags(self):
-        group = self.state.group
-        to_set, to_unset = tag_changes(self.state.tags, self.tags(self.names.replication_group), self.purge_tags)
-        if to_set and self.changes.add(
-            f"replication group {self.names.replication_group}: set tags {', '.join(sorted(to_set))}"
-        ):
-            self.ec.add_tags_to_resource(
-                ResourceName=group["ARN"], Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True
-            )
-        if to_unset and self.changes.add(
-            f"replication group {self.names.replication_group}: remove tags {', '.join(sorted(to_unset))}"
-        ):
-            self.ec.remove_tags_from_resource(ResourceName=group["ARN"], TagKeys=list(to_unset), aws_retry=True)
+        name = self.names.replication_group
+        sync_tags(
+            self.changes,
+            self.ec,
+            "rds",
+            self.state.group["ARN"],
+            f"replication group {name}",
+            self.state.tags,
+            self.tags(name),
+            self.purge_tags,
+        )
 
     def _wait(self, what):
         if not self.p["wait"]:

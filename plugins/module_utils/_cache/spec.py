@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from ..aws_rules import LOG_RETENTION_DAYS
+from ..aws_rules import reserved_tag_errors
 from ..windows import daily_window_errors
 from ..windows import maintenance_window_errors
 from ..windows import overlap_errors
@@ -227,9 +228,7 @@ def validate(spec, prefix=""):
         errors.append(
             f"{var('slow_log_retention_days')}: {spec.get('slow_log_retention_days')!r} is not a retention CloudWatch Logs accepts"
         )
-    for key in spec.get("tags") or {}:
-        if str(key).startswith("aws:"):
-            errors.append(f"{var('tags')}: key {key!r} uses the aws: prefix, which AWS reserves")
+    errors.extend(reserved_tag_errors(spec.get("tags"), var("tags")))
     return errors
 
 

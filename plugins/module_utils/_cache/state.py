@@ -9,31 +9,13 @@ group. About eight read calls in all; nothing here writes.
 
 from __future__ import annotations
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ..platform import identity_tags
+from ..platform import not_found
+from ..platform import paginate
+
 COMPONENT = "cache"
-
-
-def _not_found(call, *codes):
-    try:
-        return call()
-    except ClientError as error:  # pylint: disable=duplicate-except
-        if is_boto3_error_code(list(codes), error):
-            return None
-        raise
-
-
-def paginate(client, operation, key, **params):
-    items = []
-    for page in client.get_paginator(operation).paginate(**params):
-        items.extend(page.get(key, []))
-    return items
 
 
 class CacheState:
@@ -49,7 +31,7 @@ class CacheState:
 
 
 def read_group(elasticache, group_id):
-    found = _not_found(
+    found = not_found(
         lambda: elasticache.describe_replication_groups(ReplicationGroupId=group_id, aws_retry=True),
         "ReplicationGroupNotFoundFault",
     )
@@ -60,7 +42,7 @@ def read_node(elasticache, group):
     members = group.get("MemberClusters") or []
     if not members:
         return None
-    found = _not_found(
+    found = not_found(
         lambda: elasticache.describe_cache_clusters(CacheClusterId=members[0], aws_retry=True), "CacheClusterNotFound"
     )
     return found["CacheClusters"][0] if found and found["CacheClusters"] else None
@@ -73,7 +55,7 @@ def read_tags(elasticache, arn):
 
 
 def read_parameter_group(elasticache, name):
-    found = _not_found(
+    found = not_found(
         lambda: elasticache.describe_cache_parameter_groups(CacheParameterGroupName=name, aws_retry=True),
         "CacheParameterGroupNotFound",
     )
@@ -86,7 +68,7 @@ def read_parameter_group(elasticache, name):
 
 
 def read_secret(secretsmanager, name):
-    found = _not_found(
+    found = not_found(
         lambda: secretsmanager.describe_secret(SecretId=name, aws_retry=True), "ResourceNotFoundException"
     )
     return found
@@ -146,3 +128,41 @@ def members(group):
                 }
             )
     return found
+
+
+# -- what cache_replication_group_info returns --------------------------------------------------------------------------
+
+INFO_SERVICES = {"elasticache": "elasticache", "secretsmanager": "secretsmanager"}
+
+
+def info(clients, params, region):  # pylint: disable=unused-argument
+    """``(exists, cache)``: the replication group if it carries the environment's tags, and its facts."""
+    name = params["name"] or f"{params['platform']}-{params['environment']}-cache"
+    secret_name = params["auth_token_secret_name"] or f"{params['environment']}/{params['platform']}/cache/auth-token"
+    identity = identity_tags(params["platform"], params["environment"], COMPONENT)
+    group = read_group(clients["elasticache"], name)
+    tags = read_tags(clients["elasticache"], group["ARN"]) if group else {}
+    if group and any(tags.get(k) != v for k, v in identity.items()):
+        group = None
+    node = read_node(clients["elasticache"], group) if group else None
+    secret = read_secret(clients["secretsmanager"], secret_name) if group and group.get("AuthTokenEnabled") else None
+    cache = {
+        "replication_group_id": name,
+        "arn": group["ARN"] if group else None,
+        "status": group.get("Status") if group else None,
+        "auth_secret_arn": secret["ARN"] if secret else None,
+        "parameter_group": ((node or {}).get("CacheParameterGroup") or {}).get("CacheParameterGroupName"),
+        "notification_topic_arn": ((node or {}).get("NotificationConfiguration") or {}).get("TopicArn"),
+        "members": members(group),
+        "engine": (group or {}).get("Engine"),
+        "engine_version": (node or {}).get("EngineVersion"),
+        "node_type": (group or {}).get("CacheNodeType"),
+        "cluster_mode": ("enabled" if group.get("ClusterEnabled") else "disabled") if group else None,
+        "num_shards": len(group.get("NodeGroups") or []) if group else 0,
+        "replicas_per_shard": replicas_per_shard(group) if group else 0,
+        "multi_az": (group or {}).get("MultiAZ") == "enabled",
+        "transit_encryption": bool((group or {}).get("TransitEncryptionEnabled")),
+        "at_rest_encryption": bool((group or {}).get("AtRestEncryptionEnabled")),
+    }
+    cache.update(endpoints(group))
+    return group is not None, cache

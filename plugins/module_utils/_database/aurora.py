@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import spec as sp
 from . import state as st
+from .instance import add_modification
 from .instance import label
 from .instance import show
 
@@ -103,15 +104,7 @@ class AuroraCluster:
                 have = cluster.get(key)
             if have == want:
                 continue
-            if key == "EnableCloudwatchLogsExports":
-                kwargs["CloudwatchLogsExportConfiguration"] = {
-                    "EnableLogTypes": sorted(set(want) - set(have)),
-                    "DisableLogTypes": sorted(set(have) - set(want)),
-                }
-            else:
-                kwargs[key] = want
-            if key == "EngineVersion" and sp.major(want) != sp.major(have):
-                kwargs["AllowMajorVersionUpgrade"] = True
+            add_modification(kwargs, key, have, want)
             self.o.changes.add(f"modify Aurora cluster {identifier}: {label(key)} {show(have)} -> {show(want)}")
         if not cluster.get("MasterUserSecret"):
             if self.o.changes.add(f"modify Aurora cluster {identifier}: manage the master password in Secrets Manager"):

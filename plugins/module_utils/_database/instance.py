@@ -145,15 +145,7 @@ class Instances:
                 if deferred
                 else ""
             )
-            if key == "EnableCloudwatchLogsExports":
-                kwargs["CloudwatchLogsExportConfiguration"] = {
-                    "EnableLogTypes": sorted(set(want) - set(have)),
-                    "DisableLogTypes": sorted(set(have) - set(want)),
-                }
-            else:
-                kwargs[key] = want
-            if key == "EngineVersion" and sp.major(want) != sp.major(have):
-                kwargs["AllowMajorVersionUpgrade"] = True
+            add_modification(kwargs, key, have, want)
             if key == "ManageMasterUserPassword" and self.o.p.get("master_user_secret_kms_key_id"):
                 kwargs["MasterUserSecretKmsKeyId"] = self.o.p["master_user_secret_kms_key_id"]
             shown_have = "none" if have in (None, [], "") else have
@@ -244,6 +236,19 @@ class Instances:
         if pending:
             view["pending"] = pending
         return view
+
+
+def add_modification(kwargs, key, have, want):
+    """Put one changed setting into a ModifyDBInstance / ModifyDBCluster request, in the form each takes."""
+    if key == "EnableCloudwatchLogsExports":
+        kwargs["CloudwatchLogsExportConfiguration"] = {
+            "EnableLogTypes": sorted(set(want) - set(have)),
+            "DisableLogTypes": sorted(set(have) - set(want)),
+        }
+    else:
+        kwargs[key] = want
+    if key == "EngineVersion" and sp.major(want) != sp.major(have):
+        kwargs["AllowMajorVersionUpgrade"] = True
 
 
 def _effective(instance, key):

@@ -19,13 +19,17 @@ from __future__ import annotations
 import json
 import time
 
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+
 from ..platform import Changes
 from ..platform import ReconcileError
 from ..platform import WaitTimeout
+from ..platform import after_iam_propagation
 from ..platform import identity_tags
 from ..platform import partition_for
 from ..platform import resource_tags
-from ..platform import tag_changes
+from ..platform import sync_tags
+from ..platform import tags_purged
 from ..platform import wait_for
 from . import spec as sp
 from . import state as st
@@ -33,13 +37,6 @@ from .aurora import AuroraCluster
 from .instance import Instances
 from .parameters import ParameterGroup
 from .replicas import Replicas
-
-try:
-    from botocore.exceptions import ClientError
-except ImportError:  # pragma: no cover
-    pass
-
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 __all__ = ["DatabaseReconciler", "ReconcileError"]
 
@@ -61,7 +58,6 @@ class DatabaseReconciler:
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
         self.state = st.DatabaseState()
         self.before_snapshot = {}
-        self.after_snapshot = {}
         self.pending = {}  # identifier -> {setting: value} waiting for the maintenance window
         self.deadline = None
         self.parameter_group = ParameterGroup(self)
@@ -84,26 +80,13 @@ class DatabaseReconciler:
         kwargs["aws_retry"] = True
         if not self.new_role:
             return call(**kwargs)
-        answer = {}
-
-        def attempt():
-            try:
-                answer["value"] = call(**kwargs)
-                return True
-            except ClientError as error:
-                message = error.response.get("Error", {}).get("Message", "")
-                if (
-                    error.response.get("Error", {}).get("Code") == "InvalidParameterValue"
-                    and "monitoring" in message.lower()
-                ):
-                    return False
-                raise
-
-        try:
-            wait_for(attempt, min(self.remaining(), 120), "the new enhanced monitoring role to reach RDS")
-        except WaitTimeout as error:
-            raise ReconcileError(str(error)) from None
-        return answer["value"]
+        return after_iam_propagation(
+            lambda: call(**kwargs),
+            min(self.remaining(), 120),
+            "the new enhanced monitoring role to reach RDS",
+            ("InvalidParameterValue",),
+            ("monitoring",),
+        )
 
     def remaining(self):
         return max(1, int(self.deadline - time.monotonic())) if self.deadline else self.p["wait_timeout"]
@@ -136,13 +119,7 @@ class DatabaseReconciler:
         identifier = resource.get("DBInstanceIdentifier") or resource.get("DBClusterIdentifier")
         role = st.tags_of(resource).get(st.TAG_ROLE) or what
         desired = self.tags(role, identifier)
-        to_set, to_unset = tag_changes(
-            st.tags_of(resource), desired, self.p["purge_tags"] and self.p.get("tags") is not None
-        )
-        if to_set and self.changes.add(f"tag {identifier}: {', '.join(sorted(to_set))}"):
-            self.rds.add_tags_to_resource(ResourceName=arn, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
-        if to_unset and self.changes.add(f"untag {identifier}: {', '.join(sorted(to_unset))}"):
-            self.rds.remove_tags_from_resource(ResourceName=arn, TagKeys=list(to_unset), aws_retry=True)
+        sync_tags(self.changes, self.rds, "rds", arn, identifier, st.tags_of(resource), desired, tags_purged(self.p))
 
     # -- reads ----------------------------------------------------------------------------------------------------
 
@@ -165,7 +142,6 @@ class DatabaseReconciler:
         self.before_snapshot = self.snapshot()
         if self.p["state"] == "absent":
             self.remove()
-            self.after_snapshot = {} if not self.check_mode else self.before_snapshot
             return
         if self.dr and self.state.source is None and self.check_mode:
             # A dry run of a whole environment: the primary is only planned too.
@@ -174,7 +150,6 @@ class DatabaseReconciler:
             self.changes.add(
                 f"create DR replica {self.names.dr} of {self.names.primary} in {self.p['primary_region']} (once it exists)"
             )
-            self.after_snapshot = self.snapshot(planned=True)
             return
         if self.dr and self.state.source is None:
             raise ReconcileError(
@@ -190,7 +165,12 @@ class DatabaseReconciler:
         else:
             self.instances.converge(role_arn)
             self.read_replicas.converge(role_arn)
-        self.after_snapshot = self.snapshot(planned=True)
+
+    def after(self):
+        """``--diff``'s after: the planned tier; once removed, nothing (in check mode, what is there now)."""
+        if self.p["state"] == "absent":
+            return self.before_snapshot if self.check_mode else {}
+        return self.snapshot(planned=True)
 
     # -- enhanced monitoring role -------------------------------------------------------------------------------------
 

@@ -10,13 +10,12 @@ every instance of the region, and the tier's are picked out here.
 
 from __future__ import annotations
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ..platform import identity_tags
+from ..platform import is_managed
+from ..platform import not_found
+from ..platform import paginate
+from ..platform import tags_of
+from .spec import DEFERRED
 
 COMPONENT = "database"
 TAG_ROLE = "stackops:database-role"  # primary, replica, writer, reader, dr
@@ -27,30 +26,6 @@ MONITORING_TRUST = {
         {"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ],
 }
-
-
-def tags_of(resource):
-    return boto3_tag_list_to_ansible_dict(resource.get("TagList") or resource.get("Tags") or [])
-
-
-def is_managed(tags, identity):
-    return all(tags.get(k) == v for k, v in identity.items())
-
-
-def paginate(client, operation, key, **params):
-    items = []
-    for page in client.get_paginator(operation).paginate(**params):
-        items.extend(page.get(key, []))
-    return items
-
-
-def not_found(call, *codes):
-    try:
-        return call()
-    except ClientError as error:  # pylint: disable=duplicate-except
-        if is_boto3_error_code(list(codes), error):
-            return None
-        raise
 
 
 class DatabaseState:
@@ -121,3 +96,78 @@ def read_role(iam, name):
         return None, []
     attached = iam.list_attached_role_policies(RoleName=name, aws_retry=True)["AttachedPolicies"]
     return role, [p["PolicyArn"] for p in attached]
+
+
+# -- what database_postgres_info returns ------------------------------------------------------------------------------
+
+INFO_SERVICES = {"rds": "rds"}
+
+
+def instance_summary(instance):
+    """One instance of the tier as ``database_postgres_info`` lists it."""
+    return {
+        "role": tags_of(instance).get(TAG_ROLE),
+        "arn": instance.get("DBInstanceArn"),
+        "status": instance.get("DBInstanceStatus"),
+        "instance_class": instance.get("DBInstanceClass"),
+        "engine_version": instance.get("EngineVersion"),
+        "availability_zone": instance.get("AvailabilityZone"),
+        "multi_az": instance.get("MultiAZ"),
+        "storage_type": instance.get("StorageType"),
+        "allocated_storage": instance.get("AllocatedStorage"),
+        "iops": instance.get("Iops"),
+        "endpoint": (instance.get("Endpoint") or {}).get("Address"),
+        "port": (instance.get("Endpoint") or {}).get("Port"),
+        "source": instance.get("ReadReplicaSourceDBInstanceIdentifier"),
+        "cluster": instance.get("DBClusterIdentifier"),
+        "parameter_group": next((g["DBParameterGroupName"] for g in instance.get("DBParameterGroups") or []), None),
+        "performance_insights": bool(instance.get("PerformanceInsightsEnabled")),
+        "monitoring_interval": instance.get("MonitoringInterval"),
+        "pending_modifications": {
+            k: v for k, v in (instance.get("PendingModifiedValues") or {}).items() if k in DEFERRED
+        },
+    }
+
+
+def info(clients, params, region):  # pylint: disable=unused-argument
+    """``(exists, facts)``: the tier's primary (or DR replica, or Aurora cluster) and every instance, by tags."""
+    identity = identity_tags(params["platform"], params["environment"], COMPONENT)
+    rds = clients["rds"]
+    instances = {i: inst for i, inst in read_instances(rds).items() if is_managed(tags_of(inst), identity)}
+    clusters = [c for c in paginate(rds, "describe_db_clusters", "DBClusters") if is_managed(tags_of(c), identity)]
+    found = {i: instance_summary(inst) for i, inst in sorted(instances.items())}
+    database = {}
+    if clusters:
+        cluster = clusters[0]
+        database = {
+            "engine": "aurora-postgresql",
+            "cluster_identifier": cluster["DBClusterIdentifier"],
+            "arn": cluster.get("DBClusterArn"),
+            "endpoint": cluster.get("Endpoint"),
+            "reader_endpoint": cluster.get("ReaderEndpoint"),
+            "port": cluster.get("Port"),
+            "engine_version": cluster.get("EngineVersion"),
+            "serverless_v2": cluster.get("ServerlessV2ScalingConfiguration"),
+            "master_user_secret_arn": (cluster.get("MasterUserSecret") or {}).get("SecretArn"),
+            "parameter_group_name": cluster.get("DBClusterParameterGroup"),
+            "replicas": {i: v for i, v in found.items() if v["role"] == "reader"},
+        }
+    else:
+        primary = next((i for i, v in found.items() if v["role"] in ("primary", "dr")), None)
+        if primary:
+            raw = instances[primary]
+            database = {
+                "engine": "postgres",
+                "identifier": primary,
+                "arn": raw.get("DBInstanceArn"),
+                "endpoint": found[primary]["endpoint"],
+                "port": found[primary]["port"],
+                "engine_version": raw.get("EngineVersion"),
+                "master_user_secret_arn": (raw.get("MasterUserSecret") or {}).get("SecretArn"),
+                "parameter_group_name": found[primary]["parameter_group"],
+                "replicas": {i: v for i, v in found.items() if v["role"] == "replica"},
+                "pending_modifications": {
+                    i: v["pending_modifications"] for i, v in found.items() if v["pending_modifications"]
+                },
+            }
+    return bool(found or clusters), {"database": database, "instances": found}

@@ -16,12 +16,14 @@ import json
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ..platform import Changes
+from ..platform import ReconcileError
 from ..platform import WaitTimeout
 from ..platform import client_token
 from ..platform import identity_tags
 from ..platform import partition_for
 from ..platform import resource_tags
-from ..platform import tag_changes
+from ..platform import sync_tags
+from ..platform import tags_purged
 from ..platform import wait_for
 from . import state as st
 from .spec import EXECUTION_POLICY_ARN
@@ -38,10 +40,6 @@ EXECUTION_INLINE_POLICY = "read-service-secrets"
 TASK_INLINE_POLICY = "task"
 
 
-class ReconcileError(Exception):
-    pass
-
-
 def _ecs_tag_list(tags):
     return [{"key": k, "value": v} for k, v in sorted(tags.items())]
 
@@ -56,7 +54,7 @@ class EcsReconciler:
         self.partition = partition_for(region)
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
         self.names = Names(params["name"], region)
-        self.purge_tags = params.get("purge_tags", True)
+        self.purge_tags = tags_purged(params)
         self.services = [service_defaults(s) for s in params.get("services") or []]
         self.account = None
         self.subnets, self.group_ids = [], []
@@ -383,13 +381,16 @@ class EcsReconciler:
                 f"set the lifecycle policy of ECR repository {name}"
             ):
                 ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps(policy), aws_retry=True)
-            to_set, to_unset = tag_changes(repo.get("tagMap"), tags, self.purge_tags)
-            if to_set and self.changes.add(f"tag ECR repository {name}: set {', '.join(sorted(to_set))}"):
-                ecr.tag_resource(
-                    resourceArn=repo["repositoryArn"], tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True
-                )
-            if to_unset and self.changes.add(f"tag ECR repository {name}: remove {', '.join(sorted(to_unset))}"):
-                ecr.untag_resource(resourceArn=repo["repositoryArn"], tagKeys=list(to_unset), aws_retry=True)
+            sync_tags(
+                self.changes,
+                ecr,
+                "ecr",
+                repo["repositoryArn"],
+                f"ECR repository {name}",
+                repo.get("tagMap"),
+                tags,
+                self.purge_tags,
+            )
 
     def converge_roles(self):
         iam = self.c["iam"]
@@ -447,13 +448,10 @@ class EcsReconciler:
                     iam.put_role_policy(
                         RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(document), aws_retry=True
                     )
-            to_set, to_unset = tag_changes(role.get("tagMap"), tags, self.purge_tags)
-            if role is not self.roles.get(name):
-                continue  # just created with its tags
-            if to_set and self.changes.add(f"tag IAM role {name}: set {', '.join(sorted(to_set))}"):
-                iam.tag_role(RoleName=name, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
-            if to_unset and self.changes.add(f"tag IAM role {name}: remove {', '.join(sorted(to_unset))}"):
-                iam.untag_role(RoleName=name, TagKeys=list(to_unset), aws_retry=True)
+            if role is self.roles.get(name):  # one just created has its tags
+                sync_tags(
+                    self.changes, iam, "iam_role", name, f"IAM role {name}", role.get("tagMap"), tags, self.purge_tags
+                )
 
     def converge_log_groups(self):
         logs = self.c["logs"]
@@ -512,11 +510,16 @@ class EcsReconciler:
             f"ECS cluster {name}: Container Insights {desired['container_insights']}"
         ):
             ecs.update_cluster(cluster=name, settings=settings, aws_retry=True)
-        to_set, to_unset = tag_changes(self.cluster.get("tagMap"), self.tags(name), self.purge_tags)
-        if to_set and self.changes.add(f"tag ECS cluster {name}: set {', '.join(sorted(to_set))}"):
-            ecs.tag_resource(resourceArn=self.cluster["clusterArn"], tags=_ecs_tag_list(to_set), aws_retry=True)
-        if to_unset and self.changes.add(f"tag ECS cluster {name}: remove {', '.join(sorted(to_unset))}"):
-            ecs.untag_resource(resourceArn=self.cluster["clusterArn"], tagKeys=list(to_unset), aws_retry=True)
+        sync_tags(
+            self.changes,
+            ecs,
+            "ecs",
+            self.cluster["clusterArn"],
+            f"ECS cluster {name}",
+            self.cluster.get("tagMap"),
+            self.tags(name),
+            self.purge_tags,
+        )
 
     def converge_service(self, service):
         ecs = self.c["ecs"]
@@ -574,13 +577,16 @@ class EcsReconciler:
                 update["forceNewDeployment"] = True
             ecs.update_service(cluster=self.names.cluster, service=name, aws_retry=True, **update)
             self.changed_services.append(name)
-        to_set, to_unset = tag_changes(
-            current.get("tagMap"), self.tags(name, **{st.TAG_SERVICE: name}), self.purge_tags
+        sync_tags(
+            self.changes,
+            ecs,
+            "ecs",
+            current["serviceArn"],
+            f"ECS service {name}",
+            current.get("tagMap"),
+            self.tags(name, **{st.TAG_SERVICE: name}),
+            self.purge_tags,
         )
-        if to_set and self.changes.add(f"tag ECS service {name}: set {', '.join(sorted(to_set))}"):
-            ecs.tag_resource(resourceArn=current["serviceArn"], tags=_ecs_tag_list(to_set), aws_retry=True)
-        if to_unset and self.changes.add(f"tag ECS service {name}: remove {', '.join(sorted(to_unset))}"):
-            ecs.untag_resource(resourceArn=current["serviceArn"], tagKeys=list(to_unset), aws_retry=True)
 
     def converge_scaling(self):
         scaling = self.c["application-autoscaling"]

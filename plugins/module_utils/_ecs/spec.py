@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from ..aws_rules import LOG_RETENTION_DAYS
+from ..aws_rules import reserved_tag_errors
 
 # Fargate's task sizes: CPU units -> the memory values (MiB) AWS accepts with them
 # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size).
@@ -293,11 +294,7 @@ def validate(spec, var=None, secret_keys=None):
         errors.append(f"{var('deployment_min_healthy_percent')}: {low!r} must be 0-100")
     if not _int(high) or not 100 <= high <= 200:
         errors.append(f"{var('deployment_max_percent')}: {high!r} must be 100-200")
-    for key in spec.get("tags") or {}:
-        if str(key).lower().startswith("aws:"):
-            errors.append(f"{var('tags')}: key {key!r} uses the aws: prefix, which AWS reserves")
-        elif str(key).startswith("stackops:"):
-            errors.append(f"{var('tags')}: key {key!r} uses the stackops: prefix, which this collection sets itself")
+    errors.extend(reserved_tag_errors(spec.get("tags"), var("tags")))
     return errors
 
 

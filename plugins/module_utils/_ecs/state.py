@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import json
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-
+from .._alb.spec import Names as AlbNames
 from ..platform import identity_tags
+from ..platform import not_found
+from ..platform import paginate
 from ..platform import tag_filters
+from ..platform import tags_of
 
 COMPONENT = "cluster"
 TAG_TIER = "stackops:tier"  # the network tier's subnet tag
@@ -31,28 +27,8 @@ TAG_SECRET = "stackops:secret-key"  # the security tier's secret tag
 TAG_SERVICE = "stackops:service"
 
 
-def paginate(client, operation, key, **params):
-    items = []
-    for page in client.get_paginator(operation).paginate(**params):
-        items.extend(page.get(key, []))
-    return items
-
-
-def not_found(call, *codes):
-    try:
-        return call()
-    except ClientError as error:  # pylint: disable=duplicate-except
-        if is_boto3_error_code(list(codes), error):
-            return None
-        raise
-
-
 def ecs_tags(tags):
     return {t["key"]: t["value"] for t in tags or []}
-
-
-def tags_of(resource):
-    return boto3_tag_list_to_ansible_dict(resource.get("Tags") or resource.get("TagList") or [])
 
 
 # -- earlier tiers ---------------------------------------------------------------------------------------------------
@@ -195,3 +171,77 @@ def read_repositories(ecr, prefix):
         repo["tagMap"] = {t["Key"]: t["Value"] for t in tags}
         found[repo["repositoryName"]] = repo
     return found
+
+
+# -- what ecs_platform_info returns ----------------------------------------------------------------------------------
+
+INFO_SERVICES = {"ecs": "ecs", "elbv2": "elbv2", "ecr": "ecr"}
+
+
+def discover(clients, name):
+    """The cluster, its services (with deployments), the load balancer and the ECR repositories of ``name``."""
+    cluster = read_cluster(clients["ecs"], name)
+    found = {
+        "exists": cluster is not None,
+        "cluster": None,
+        "services": {},
+        "load_balancer": None,
+        "ecr_repositories": {},
+    }
+    if cluster:
+        settings = {s["name"]: s["value"] for s in cluster.get("settings") or []}
+        found["cluster"] = {
+            "name": cluster["clusterName"],
+            "arn": cluster["clusterArn"],
+            "status": cluster.get("status"),
+            "capacity_providers": sorted(cluster.get("capacityProviders") or []),
+            "container_insights": settings.get("containerInsights", "disabled"),
+        }
+        arns = paginate(clients["ecs"], "list_services", "serviceArns", cluster=name)
+        services = read_services(clients["ecs"], name, [a.rsplit("/", 1)[-1] for a in arns])
+        for service_name, service in sorted(services.items()):
+            found["services"][service_name] = {
+                "arn": service["serviceArn"],
+                "task_definition": service.get("taskDefinition"),
+                "desired": service.get("desiredCount"),
+                "running": service.get("runningCount"),
+                "pending": service.get("pendingCount"),
+                "status": service.get("status"),
+                "deployments": [
+                    {
+                        "id": d.get("id"),
+                        "status": d.get("status"),
+                        "task_definition": d.get("taskDefinition"),
+                        "rollout_state": d.get("rolloutState"),
+                        "running": d.get("runningCount"),
+                        "desired": d.get("desiredCount"),
+                    }
+                    for d in service.get("deployments") or []
+                ],
+            }
+    elb = clients["elbv2"]
+    lb_name = AlbNames(name).load_balancer
+    answer = not_found(lambda: elb.describe_load_balancers(Names=[lb_name], aws_retry=True), "LoadBalancerNotFound")
+    if answer and answer.get("LoadBalancers"):
+        lb = answer["LoadBalancers"][0]
+        groups = paginate(elb, "describe_target_groups", "TargetGroups", LoadBalancerArn=lb["LoadBalancerArn"])
+        found["load_balancer"] = {
+            "name": lb_name,
+            "arn": lb["LoadBalancerArn"],
+            "dns_name": lb.get("DNSName"),
+            "zone_id": lb.get("CanonicalHostedZoneId"),
+            "target_groups": {
+                g["TargetGroupName"].removeprefix(f"{name}-"): g["TargetGroupArn"]
+                for g in sorted(groups, key=lambda g: g["TargetGroupName"])
+            },
+        }
+    for repo in paginate(clients["ecr"], "describe_repositories", "repositories"):
+        if repo["repositoryName"].startswith(f"{name}/"):
+            found["ecr_repositories"][repo["repositoryName"].removeprefix(f"{name}/")] = repo["repositoryUri"]
+    return found
+
+
+def info(clients, params, region):  # pylint: disable=unused-argument
+    """``(exists, facts)``: ``discover`` of the environment's cluster (default name ``<platform>-<environment>``)."""
+    found = discover(clients, params["name"] or f"{params['platform']}-{params['environment']}")
+    return found.pop("exists"), found

@@ -13,20 +13,17 @@ version downgrade, a change EKS cannot make to a node group) stops the run befor
 from __future__ import annotations
 
 import json
-import time
-
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing library
 
 from ..platform import Changes
+from ..platform import ReconcileError
 from ..platform import WaitTimeout
+from ..platform import after_iam_propagation
 from ..platform import client_token
 from ..platform import identity_tags
 from ..platform import partition_for
 from ..platform import resource_tags
-from ..platform import tag_changes
+from ..platform import sync_tags
+from ..platform import tags_purged
 from ..platform import wait_for
 from . import spec as sp
 from . import state as st
@@ -36,25 +33,7 @@ from . import state as st
 # but CreateOpenIDConnectProvider still wants one.
 EKS_OIDC_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
 KMS_POLICY_NAME = "secrets-encryption"
-
-
-class ReconcileError(Exception):
-    """A problem the user must solve (the message says how); nothing further is attempted."""
-
-
-def after_iam_propagation(call, attempts=12, delay=5.0):
-    """Run a create that names an IAM role made moments ago. IAM is eventually consistent: for a few seconds EKS
-    answers InvalidParameterException ("Role ... cannot be assumed" / "...is not authorized") for a new role."""
-    for attempt in range(attempts):
-        try:
-            return call()
-        except ClientError as error:  # pylint: disable=duplicate-except
-            message = error.response.get("Error", {}).get("Message", "")
-            code = error.response.get("Error", {}).get("Code")
-            if code != "InvalidParameterException" or "role" not in message.lower() or attempt == attempts - 1:
-                raise
-            time.sleep(delay)
-    return None
+IAM_PROPAGATION_TIMEOUT = 60  # seconds; IAM usually takes a few
 
 
 def _normalise_json(document):
@@ -72,7 +51,7 @@ class EksReconciler:
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
         self.names = sp.Names(params["name"], region)
         self.partition = partition_for(region)
-        self.purge_tags = params["purge_tags"] and params.get("tags") is not None
+        self.purge_tags = tags_purged(params)
         self.changes = Changes(check_mode)
         self.warnings = []
         self.state = st.EksState()
@@ -84,6 +63,12 @@ class EksReconciler:
         self.addon_versions = {}  # name -> the version it should run
 
     # -- helpers ----------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _after_iam_propagation(call, what):
+        """A create naming a role made moments ago: EKS answers InvalidParameterException ("Role ... cannot be
+        assumed" / "... is not authorized") until IAM has propagated it, usually within seconds."""
+        return after_iam_propagation(call, IAM_PROPAGATION_TIMEOUT, what, ("InvalidParameterException",), ("role",))
 
     @property
     def check_mode(self):
@@ -236,29 +221,8 @@ class EksReconciler:
                 "log_types": sorted(enabled),
                 "secrets_encryption": bool(cluster.get("encryptionConfig")),
             },
-            "node_groups": {name: self._group_view(group) for name, group in sorted(self.state.node_groups.items())},
+            "node_groups": {name: st.group_view(group) for name, group in sorted(self.state.node_groups.items())},
             "addons": {name: addon.get("addonVersion") for name, addon in sorted(self.state.addons.items())},
-        }
-
-    @staticmethod
-    def _group_view(group):
-        scaling = group.get("scalingConfig") or {}
-        update = group.get("updateConfig") or {}
-        return {
-            "instance_types": list(group.get("instanceTypes") or []),
-            "capacity_type": group.get("capacityType"),
-            "min_size": scaling.get("minSize"),
-            "max_size": scaling.get("maxSize"),
-            "desired_size": scaling.get("desiredSize"),
-            "disk_size": int(group["diskSize"]) if group.get("diskSize") is not None else None,
-            "labels": dict(group.get("labels") or {}),
-            "taints": sorted(
-                f"{t['key']}={t.get('value', '')}:{sp.TAINT_EFFECTS_API.get(t['effect'], t['effect'])}"
-                for t in group.get("taints") or []
-            ),
-            "max_unavailable": update.get("maxUnavailable"),
-            "max_unavailable_percentage": update.get("maxUnavailablePercentage"),
-            "version": group.get("version"),
         }
 
     def _desired_group(self, group, existing=None):
@@ -375,11 +339,7 @@ class EksReconciler:
                 f"put the {policy_name} policy on IAM role {name}"
             ):
                 self.iam.put_role_policy(RoleName=name, PolicyName=policy_name, PolicyDocument=document, aws_retry=True)
-        to_set, to_remove = tag_changes(have_tags, tags, self.purge_tags)
-        if to_set and self.changes.add(f"tag IAM role {name}: {', '.join(sorted(to_set))}"):
-            self.iam.tag_role(RoleName=name, Tags=[{"Key": k, "Value": v} for k, v in to_set.items()], aws_retry=True)
-        if to_remove and self.changes.add(f"untag IAM role {name}: {', '.join(sorted(to_remove))}"):
-            self.iam.untag_role(RoleName=name, TagKeys=list(to_remove), aws_retry=True)
+        sync_tags(self.changes, self.iam, "iam_role", name, f"IAM role {name}", have_tags, tags, self.purge_tags)
         return arn
 
     def converge_roles(self):
@@ -458,9 +418,9 @@ class EksReconciler:
                     {"resources": ["secrets"], "provider": {"keyArn": self.state.kms_key_arn}}
                 ]
             if self.changes.add(f"create EKS cluster {name} (Kubernetes {self.p['version']})"):
-                self.state.cluster = after_iam_propagation(lambda: self.eks.create_cluster(aws_retry=True, **request))[
-                    "cluster"
-                ]
+                self.state.cluster = self._after_iam_propagation(
+                    lambda: self.eks.create_cluster(aws_retry=True, **request), f"EKS to accept the roles of {name}"
+                )["cluster"]
                 self._wait_cluster()
             return
         before = self.before_snapshot["cluster"]
@@ -502,11 +462,7 @@ class EksReconciler:
         self._tag(cluster["arn"], cluster.get("tags") or {}, self.tags(name), f"EKS cluster {name}")
 
     def _tag(self, arn, have, want, what):
-        to_set, to_remove = tag_changes(have, want, self.purge_tags)
-        if to_set and self.changes.add(f"tag {what}: {', '.join(sorted(to_set))}"):
-            self.eks.tag_resource(resourceArn=arn, tags=to_set, aws_retry=True)
-        if to_remove and self.changes.add(f"untag {what}: {', '.join(sorted(to_remove))}"):
-            self.eks.untag_resource(resourceArn=arn, tagKeys=list(to_remove), aws_retry=True)
+        sync_tags(self.changes, self.eks, "eks", arn, what, have, want, self.purge_tags)
 
     def converge_version(self):
         cluster = self.state.cluster
@@ -536,17 +492,16 @@ class EksReconciler:
             st.read_oidc_provider(self.iam, issuer, self.state)  # a cluster created in this run
         tags = self.tags(f"{self.p['name']}-oidc")
         if self.state.oidc_provider_arn:
-            to_set, to_remove = tag_changes(self.state.oidc_provider_tags, tags, self.purge_tags)
-            if to_set and self.changes.add(f"tag the OIDC provider of EKS cluster {self.p['name']}"):
-                self.iam.tag_open_id_connect_provider(
-                    OpenIDConnectProviderArn=self.state.oidc_provider_arn,
-                    Tags=[{"Key": k, "Value": v} for k, v in to_set.items()],
-                    aws_retry=True,
-                )
-            if to_remove and self.changes.add(f"untag the OIDC provider of EKS cluster {self.p['name']}"):
-                self.iam.untag_open_id_connect_provider(
-                    OpenIDConnectProviderArn=self.state.oidc_provider_arn, TagKeys=list(to_remove), aws_retry=True
-                )
+            sync_tags(
+                self.changes,
+                self.iam,
+                "iam_oidc_provider",
+                self.state.oidc_provider_arn,
+                f"the OIDC provider of EKS cluster {self.p['name']}",
+                self.state.oidc_provider_tags,
+                tags,
+                self.purge_tags,
+            )
             return
         if self.changes.add(
             f"create the IAM OIDC provider of EKS cluster {self.p['name']} (IAM roles for service accounts)"
@@ -615,7 +570,10 @@ class EksReconciler:
                     f"{want['min_size']}-{want['max_size']} nodes, desired {want['desired_size']})"
                 )
                 if self.changes.add(sentence):
-                    after_iam_propagation(lambda r=request: self.eks.create_nodegroup(aws_retry=True, **r))
+                    self._after_iam_propagation(
+                        lambda r=request: self.eks.create_nodegroup(aws_retry=True, **r),
+                        f"EKS to accept the node role for {group_name}",
+                    )
                     self.wait(
                         lambda g=group_name: (
                             self.eks.describe_nodegroup(clusterName=name, nodegroupName=g, aws_retry=True)["nodegroup"][

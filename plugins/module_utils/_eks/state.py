@@ -11,28 +11,16 @@ one ListAddons + DescribeAddon per add-on, one DescribeAddonVersions for the cat
 
 from __future__ import annotations
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-
 from ..platform import identity_tags
+from ..platform import not_found
+from ..platform import paginate
 from ..platform import tag_filters
+from .spec import TAINT_EFFECTS_API
+from .spec import Names
 
 COMPONENT = "cluster"
 TAG_TIER = "stackops:tier"  # the network tier's subnet tag
 TAG_GROUP = "stackops:security-group"  # the security tier's group tag
-
-
-def not_found(call, *codes):
-    try:
-        return call()
-    except ClientError as error:  # pylint: disable=duplicate-except
-        if is_boto3_error_code(list(codes) or ["ResourceNotFoundException", "NoSuchEntity"], error):
-            return None
-        raise
 
 
 class EksState:
@@ -53,49 +41,39 @@ def read_account(sts):
 
 
 def read_cluster(eks, name, state):
-    found = not_found(lambda: eks.describe_cluster(name=name, aws_retry=True))
+    found = not_found(lambda: eks.describe_cluster(name=name, aws_retry=True), "ResourceNotFoundException")
     state.cluster = found["cluster"] if found else None
     if not state.cluster:
         return
-    names = []
-    for page in eks.get_paginator("list_nodegroups").paginate(clusterName=name):
-        names.extend(page.get("nodegroups", []))
-    for group in names:
+    for group in paginate(eks, "list_nodegroups", "nodegroups", clusterName=name):
         state.node_groups[group] = eks.describe_nodegroup(clusterName=name, nodegroupName=group, aws_retry=True)[
             "nodegroup"
         ]
-    addons = []
-    for page in eks.get_paginator("list_addons").paginate(clusterName=name):
-        addons.extend(page.get("addons", []))
-    for addon in addons:
+    for addon in paginate(eks, "list_addons", "addons", clusterName=name):
         state.addons[addon] = eks.describe_addon(clusterName=name, addonName=addon, aws_retry=True)["addon"]
 
 
 def read_catalogue(eks, state, kubernetes_version):
     """{add-on: [(version, default for this Kubernetes version)]}, newest first, for one Kubernetes version."""
     catalogue = {}
-    for page in eks.get_paginator("describe_addon_versions").paginate(kubernetesVersion=kubernetes_version):
-        for addon in page.get("addons", []):
-            versions = []
-            for version in addon.get("addonVersions", []):
-                default = any(c.get("defaultVersion") for c in version.get("compatibilities", []))
-                versions.append((version["addonVersion"], default))
-            catalogue[addon["addonName"]] = versions
+    for addon in paginate(eks, "describe_addon_versions", "addons", kubernetesVersion=kubernetes_version):
+        versions = []
+        for version in addon.get("addonVersions", []):
+            default = any(c.get("defaultVersion") for c in version.get("compatibilities", []))
+            versions.append((version["addonVersion"], default))
+        catalogue[addon["addonName"]] = versions
     state.catalogue = catalogue
 
 
 def read_role(iam, name, state):
-    found = not_found(lambda: iam.get_role(RoleName=name, aws_retry=True))
+    found = not_found(lambda: iam.get_role(RoleName=name, aws_retry=True), "NoSuchEntity")
     if not found:
         state.roles[name] = None
         return
-    attached = []
-    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
-        attached.extend(p["PolicyArn"] for p in page.get("AttachedPolicies", []))
+    attached = [p["PolicyArn"] for p in paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)]
     inline = {}
-    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
-        for policy in page.get("PolicyNames", []):
-            inline[policy] = iam.get_role_policy(RoleName=name, PolicyName=policy, aws_retry=True)["PolicyDocument"]
+    for policy in paginate(iam, "list_role_policies", "PolicyNames", RoleName=name):
+        inline[policy] = iam.get_role_policy(RoleName=name, PolicyName=policy, aws_retry=True)["PolicyDocument"]
     state.roles[name] = {"role": found["Role"], "policies": attached, "inline": inline}
 
 
@@ -138,3 +116,63 @@ def resolve_kms_key(kms, key):
     """A key's ARN from an ARN, an alias name or ARN; None when the alias does not exist."""
     found = not_found(lambda: kms.describe_key(KeyId=key, aws_retry=True), "NotFoundException")
     return found["KeyMetadata"]["Arn"] if found else None
+
+
+# -- what eks_cluster_info returns ------------------------------------------------------------------------------------
+
+INFO_SERVICES = {"eks": "eks", "iam": "iam"}
+
+
+def group_view(group):
+    """A node group in the spec's terms (``diff``, ``eks_cluster_info``)."""
+    scaling = group.get("scalingConfig") or {}
+    update = group.get("updateConfig") or {}
+    return {
+        "instance_types": list(group.get("instanceTypes") or []),
+        "capacity_type": group.get("capacityType"),
+        "min_size": scaling.get("minSize"),
+        "max_size": scaling.get("maxSize"),
+        "desired_size": scaling.get("desiredSize"),
+        "disk_size": int(group["diskSize"]) if group.get("diskSize") is not None else None,
+        "labels": dict(group.get("labels") or {}),
+        "taints": sorted(
+            f"{t['key']}={t.get('value', '')}:{TAINT_EFFECTS_API.get(t['effect'], t['effect'])}"
+            for t in group.get("taints") or []
+        ),
+        "max_unavailable": update.get("maxUnavailable"),
+        "max_unavailable_percentage": update.get("maxUnavailablePercentage"),
+        "version": group.get("version"),
+    }
+
+
+def info(clients, params, region):
+    """``(exists, facts)``: the cluster, its node groups and add-ons, as ``eks_cluster`` returns them."""
+    name = params["name"] or f"{params['platform']}-{params['environment']}"
+    names = Names(name, region)
+    state = EksState()
+    read_cluster(clients["eks"], name, state)
+    if state.cluster:
+        read_oidc_provider(clients["iam"], state.cluster.get("identity", {}).get("oidc", {}).get("issuer"), state)
+        for role in (names.cluster_role, names.node_role):
+            read_role(clients["iam"], role, state)
+    cluster = state.cluster or {}
+    roles = {
+        k: (state.roles.get(v) or {}).get("role", {}).get("Arn")
+        for k, v in (("cluster", names.cluster_role), ("nodes", names.node_role))
+    }
+    found = {
+        "name": name,
+        "arn": cluster.get("arn"),
+        "endpoint": cluster.get("endpoint"),
+        "certificate_authority": (cluster.get("certificateAuthority") or {}).get("data"),
+        "version": cluster.get("version"),
+        "status": cluster.get("status"),
+        "oidc_issuer": cluster.get("identity", {}).get("oidc", {}).get("issuer"),
+        "oidc_provider_arn": state.oidc_provider_arn,
+        "node_groups": sorted(state.node_groups),
+        "addons": {n: a.get("addonVersion") for n, a in sorted(state.addons.items())},
+        "cluster_role_arn": roles["cluster"],
+        "node_role_arn": roles["nodes"],
+    }
+    groups = {n: dict(group_view(g), status=g.get("status")) for n, g in sorted(state.node_groups.items())}
+    return bool(state.cluster), {"cluster": found, "node_groups": groups, "addons": found["addons"]}

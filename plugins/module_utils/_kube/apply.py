@@ -32,6 +32,7 @@ except ImportError:
         status = None
 
 
+from ..platform import PlatformError
 from ..platform import WaitTimeout
 from ..platform import wait_for
 from .spec import LABEL_CLUSTER
@@ -55,7 +56,7 @@ KINDS = {
 QUANTITY_PARENTS = ("requests", "limits", "target", "hard")
 
 
-class KubeError(Exception):
+class KubeError(PlatformError):
     """A problem the user must solve; the message names the object."""
 
 

@@ -13,7 +13,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ..platform import ReconcileError
 from ..platform import client_token
 from ..platform import partition_for
-from ..platform import tag_changes
+from ..platform import sync_tags
 from ..platform import tag_specifications
 from . import state as st
 
@@ -157,11 +157,7 @@ class FlowLogs:
                 current_trust = json.loads(current_trust)
             if canonical(current_trust) != canonical(trust) and o.changes.add(f"IAM role {name}: update trust policy"):
                 o.iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust), aws_retry=True)
-            to_set, to_unset = tag_changes(st.tags_of(role), tags, o.p["purge_tags"])
-            if to_set and o.changes.add(f"tag IAM role {name}: set {', '.join(sorted(to_set))}"):
-                o.iam.tag_role(RoleName=name, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
-            if to_unset and o.changes.add(f"tag IAM role {name}: remove {', '.join(sorted(to_unset))}"):
-                o.iam.untag_role(RoleName=name, TagKeys=to_unset, aws_retry=True)
+            sync_tags(o.changes, o.iam, "iam_role", name, f"IAM role {name}", st.tags_of(role), tags, o.purge_tags)
         if canonical(o.state.role_policy) != canonical(permissions) and o.changes.add(
             f"IAM role {name}: set policy {o.names.flow_log_policy}"
         ):
@@ -202,11 +198,7 @@ class FlowLogs:
         if kms and group.get("kmsKeyId") != kms and o.changes.add(f"log group {name}: encrypt with {kms}"):
             o.logs.associate_kms_key(logGroupName=name, kmsKeyId=kms, aws_retry=True)
         arn = group["arn"].removesuffix(":*")
-        to_set, to_unset = tag_changes(o.state.log_group_tags, tags, o.p["purge_tags"])
-        if to_set and o.changes.add(f"tag log group {name}: set {', '.join(sorted(to_set))}"):
-            o.logs.tag_resource(resourceArn=arn, tags=to_set, aws_retry=True)
-        if to_unset and o.changes.add(f"tag log group {name}: remove {', '.join(sorted(to_unset))}"):
-            o.logs.untag_resource(resourceArn=arn, tagKeys=to_unset, aws_retry=True)
+        sync_tags(o.changes, o.logs, "logs", arn, f"log group {name}", o.state.log_group_tags, tags, o.purge_tags)
 
 
 def canonical(document):

@@ -16,14 +16,13 @@ deletions, and this class decides the order.
 
 from __future__ import annotations
 
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-
 from ..platform import Changes
 from ..platform import ReconcileError
 from ..platform import identity_tags
 from ..platform import resource_tags
-from ..platform import tag_changes
+from ..platform import sync_tags
 from ..platform import tag_specifications
+from ..platform import tags_purged
 from . import state as st
 from .endpoints import Endpoints
 from .flow_logs import FlowLogs
@@ -50,6 +49,7 @@ class NetworkReconciler:
         self.names = st.Names(params["name"], region)
         self.absent = params.get("state") == "absent"
         self.desired = None if self.absent else layout(params)
+        self.purge_tags = tags_purged(params)
         self.changes = Changes(check_mode)
         self.warnings = []
         self.state = st.NetworkState()
@@ -117,11 +117,7 @@ class NetworkReconciler:
         return resource_tags(self.identity, self.p["tags"], name=name, **extra)
 
     def ensure_ec2_tags(self, resource_id, label, current, desired):
-        to_set, to_unset = tag_changes(current, desired, self.p["purge_tags"])
-        if to_set and self.changes.add(f"tag {label}: set {', '.join(sorted(to_set))}"):
-            self.ec2.create_tags(Resources=[resource_id], Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
-        if to_unset and self.changes.add(f"tag {label}: remove {', '.join(sorted(to_unset))}"):
-            self.ec2.delete_tags(Resources=[resource_id], Tags=[{"Key": k} for k in to_unset], aws_retry=True)
+        sync_tags(self.changes, self.ec2, "ec2", resource_id, label, current, desired, self.purge_tags)
 
     def defer(self, sentence, action, stage=0):
         """Run ``action`` after every create and update. Stage 0 holds what nothing else of ours depends on

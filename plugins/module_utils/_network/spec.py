@@ -16,6 +16,7 @@ import re
 
 from ..aws_rules import LOG_RETENTION_DAYS
 from ..aws_rules import REGION_RE
+from ..aws_rules import reserved_tag_errors
 
 TIERS = ("public", "private", "database")
 NAT_MODES = ("none", "single", "one_per_az")
@@ -227,11 +228,7 @@ def validate(spec, region, protected=False, prefix=""):
         if traffic not in ("ALL", "ACCEPT", "REJECT"):
             errors.append(f"{var('flow_logs_traffic_type')}: {traffic!r} must be ALL, ACCEPT or REJECT")
 
-    for key in spec.get("tags") or {}:
-        if str(key).lower().startswith("aws:"):
-            errors.append(f"{var('tags')}: key {key!r} uses the aws: prefix, which AWS reserves")
-        elif str(key).startswith("stackops:"):
-            errors.append(f"{var('tags')}: key {key!r} uses the stackops: prefix, which this collection sets itself")
+    errors.extend(reserved_tag_errors(spec.get("tags"), var("tags")))
     return errors
 
 

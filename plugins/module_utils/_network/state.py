@@ -8,25 +8,20 @@ from __future__ import annotations
 
 import json
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ..platform import AmbiguousResource
+from ..platform import identity_tags
+from ..platform import not_found
+from ..platform import paginate
 from ..platform import tag_filters
+from ..platform import tags_of
 
 TAG_TIER = "stackops:tier"
 TAG_AZ = "stackops:az"
 TAG_ROUTE_TABLE = "stackops:route-table"
 LIVE_NAT_STATES = ("pending", "available")
 LIVE_ENDPOINT_STATES = ("pendingacceptance", "pending", "available", "rejected", "failed")
-
-
-def tags_of(resource):
-    return boto3_tag_list_to_ansible_dict(resource.get("Tags") or resource.get("TagList") or [])
 
 
 def is_managed(resource, identity):
@@ -98,28 +93,13 @@ class NetworkState:
         return next((s for s in self.subnets if s["SubnetId"] == subnet_id), None)
 
 
-def _paginate(client, operation, key, **params):
-    paginator = client.get_paginator(operation)
-    items = []
-    for page in paginator.paginate(**params):
-        items.extend(page[key])
-    return items
-
-
-def _not_found(call, *codes):
-    try:
-        return call()
-    except ClientError as error:  # pylint: disable=duplicate-except
-        if is_boto3_error_code(list(codes), error):
-            return None
-        raise
-
-
 def read_vpc_part(ec2, identity, region, state):
     vpcs = ec2.describe_vpcs(Filters=tag_filters(identity), aws_retry=True)["Vpcs"]
     if len(vpcs) > 1:
         ids = ", ".join(v["VpcId"] for v in vpcs)
-        raise LookupError(f"{len(vpcs)} VPCs carry the tags {identity}: {ids}. Delete the extra ones or retag them.")
+        raise AmbiguousResource(
+            f"{len(vpcs)} VPCs carry the tags {identity}: {ids}. Delete the extra ones or retag them."
+        )
     state.vpc = vpcs[0] if vpcs else None
     zones = ec2.describe_availability_zones(Filters=[{"Name": "region-name", "Values": [region]}], aws_retry=True)[
         "AvailabilityZones"
@@ -134,20 +114,20 @@ def read_vpc_part(ec2, identity, region, state):
     state.dns_hostnames = ec2.describe_vpc_attribute(
         VpcId=state.vpc_id, Attribute="enableDnsHostnames", aws_retry=True
     )["EnableDnsHostnames"]["Value"]
-    state.subnets = _paginate(ec2, "describe_subnets", "Subnets", Filters=vpc_filter)
+    state.subnets = paginate(ec2, "describe_subnets", "Subnets", Filters=vpc_filter)
     igws = ec2.describe_internet_gateways(
         Filters=[{"Name": "attachment.vpc-id", "Values": [state.vpc_id]}], aws_retry=True
     )["InternetGateways"]
     state.internet_gateway = igws[0] if igws else None
-    state.nat_gateways = _paginate(
+    state.nat_gateways = paginate(
         ec2,
         "describe_nat_gateways",
         "NatGateways",
         Filters=vpc_filter + [{"Name": "state", "Values": list(LIVE_NAT_STATES)}],
     )
     state.addresses = ec2.describe_addresses(Filters=tag_filters(identity), aws_retry=True)["Addresses"]
-    state.route_tables = _paginate(ec2, "describe_route_tables", "RouteTables", Filters=vpc_filter)
-    endpoints = _paginate(ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=vpc_filter)
+    state.route_tables = paginate(ec2, "describe_route_tables", "RouteTables", Filters=vpc_filter)
+    endpoints = paginate(ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=vpc_filter)
     state.endpoints = [e for e in endpoints if e["State"].lower() in LIVE_ENDPOINT_STATES]
     state.flow_logs = ec2.describe_flow_logs(
         Filters=[{"Name": "resource-id", "Values": [state.vpc_id]}], aws_retry=True
@@ -168,10 +148,10 @@ def read_flow_log_parts(logs, iam, names, state):
     if state.log_group:
         arn = state.log_group["arn"].removesuffix(":*")
         state.log_group_tags = logs.list_tags_for_resource(resourceArn=arn, aws_retry=True).get("tags", {})
-    role = _not_found(lambda: iam.get_role(RoleName=names.flow_log_role, aws_retry=True), "NoSuchEntity")
+    role = not_found(lambda: iam.get_role(RoleName=names.flow_log_role, aws_retry=True), "NoSuchEntity")
     state.role = role["Role"] if role else None
     if state.role:
-        policy = _not_found(
+        policy = not_found(
             lambda: iam.get_role_policy(RoleName=names.flow_log_role, PolicyName=names.flow_log_policy, aws_retry=True),
             "NoSuchEntity",
         )
@@ -180,7 +160,7 @@ def read_flow_log_parts(logs, iam, names, state):
 
 
 def read_db_subnet_group(rds, name, state):
-    found = _not_found(
+    found = not_found(
         lambda: rds.describe_db_subnet_groups(DBSubnetGroupName=name, aws_retry=True), "DBSubnetGroupNotFoundFault"
     )
     state.db_subnet_group = found["DBSubnetGroups"][0] if found else None
@@ -190,7 +170,7 @@ def read_db_subnet_group(rds, name, state):
 
 
 def read_cache_subnet_group(elasticache, name, state):
-    found = _not_found(
+    found = not_found(
         lambda: elasticache.describe_cache_subnet_groups(CacheSubnetGroupName=name, aws_retry=True),
         "CacheSubnetGroupNotFoundFault",
     )
@@ -262,3 +242,22 @@ def summarize(state, identity, names):
         "db_subnet_group": state.db_subnet_group["DBSubnetGroupName"] if state.db_subnet_group else None,
         "cache_subnet_group": state.cache_subnet_group["CacheSubnetGroupName"] if state.cache_subnet_group else None,
     }
+
+
+# -- what vpc_network_info returns --------------------------------------------------------------------------------------
+
+INFO_SERVICES = {"ec2": "ec2", "rds": "rds", "elasticache": "elasticache"}
+
+
+def info(clients, params, region):
+    """``(exists, network)``: the environment's network found by its tags, as ``vpc_network`` returns it."""
+    identity = identity_tags(params["platform"], params["environment"], "network")
+    names = Names(params["name"] or f"{params['platform']}-{params['environment']}", region)
+    state = NetworkState()
+    ec2 = clients["ec2"]
+    read_vpc_part(ec2, identity, region, state)
+    if state.vpc_id:
+        state.endpoint_security_group = read_security_group(ec2, state.vpc_id, names.endpoint_security_group)
+        read_db_subnet_group(clients["rds"], names.subnet_group, state)
+        read_cache_subnet_group(clients["elasticache"], names.subnet_group, state)
+    return bool(state.vpc), summarize(state, identity, names)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
-from ..platform import tag_changes
+from ..platform import sync_tags
 
 
 class SubnetGroups:
@@ -27,80 +27,61 @@ class SubnetGroups:
 
     def converge(self):
         o = self.o
-        database = [o.ids.get(k) for k in (o.desired["db_subnet_group"] or [])]
-        name = o.names.subnet_group
+        for kind in KINDS:
+            if o.desired[kind.key] is not None:
+                self._converge(kind, [o.ids.get(k) for k in o.desired[kind.key]])
+            elif getattr(o.state, kind.key) and o.managed_tags(getattr(o.state, f"{kind.key}_tags")):
+                self._delete_later(kind, o.names.subnet_group)
+
+    def _converge(self, kind, subnet_ids):
+        o = self.o
+        client, name, api = getattr(o, kind.client), o.names.subnet_group, kind.api
         tags = o.tags(name)
-        description = f"{o.names.base} database subnets"
-        state = o.state
-        if o.desired["db_subnet_group"] is not None:
-            group = state.db_subnet_group
-            if group is None:
-                if o.changes.add(f"create DB subnet group {name}"):
-                    o.rds.create_db_subnet_group(
-                        DBSubnetGroupName=name,
-                        DBSubnetGroupDescription=description,
-                        SubnetIds=database,
-                        Tags=ansible_dict_to_boto3_tag_list(tags),
-                        aws_retry=True,
-                    )
-            else:
-                have = {s["SubnetIdentifier"] for s in group["Subnets"]}
-                if have != set(database) and o.changes.add(f"DB subnet group {name}: set subnets"):
-                    o.rds.modify_db_subnet_group(DBSubnetGroupName=name, SubnetIds=database, aws_retry=True)
-                arn = group["DBSubnetGroupArn"]
-                to_set, to_unset = tag_changes(state.db_subnet_group_tags, tags, o.p["purge_tags"])
-                if to_set and o.changes.add(f"tag DB subnet group {name}"):
-                    o.rds.add_tags_to_resource(
-                        ResourceName=arn, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True
-                    )
-                if to_unset and o.changes.add(f"untag DB subnet group {name}"):
-                    o.rds.remove_tags_from_resource(ResourceName=arn, TagKeys=to_unset, aws_retry=True)
-        elif state.db_subnet_group and o.managed_tags(state.db_subnet_group_tags):
-            self._delete_db_later()
-        if o.desired["cache_subnet_group"] is not None:
-            group = state.cache_subnet_group
-            if group is None:
-                if o.changes.add(f"create ElastiCache subnet group {name}"):
-                    o.elasticache.create_cache_subnet_group(
-                        CacheSubnetGroupName=name,
-                        CacheSubnetGroupDescription=description,
-                        SubnetIds=database,
-                        Tags=ansible_dict_to_boto3_tag_list(tags),
-                        aws_retry=True,
-                    )
-            else:
-                have = {s["SubnetIdentifier"] for s in group["Subnets"]}
-                if have != set(database) and o.changes.add(f"ElastiCache subnet group {name}: set subnets"):
-                    o.elasticache.modify_cache_subnet_group(
-                        CacheSubnetGroupName=name, SubnetIds=database, aws_retry=True
-                    )
-                arn = group["ARN"]
-                to_set, to_unset = tag_changes(state.cache_subnet_group_tags, tags, o.p["purge_tags"])
-                if to_set and o.changes.add(f"tag ElastiCache subnet group {name}"):
-                    o.elasticache.add_tags_to_resource(
-                        ResourceName=arn, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True
-                    )
-                if to_unset and o.changes.add(f"untag ElastiCache subnet group {name}"):
-                    o.elasticache.remove_tags_from_resource(ResourceName=arn, TagKeys=to_unset, aws_retry=True)
-        elif state.cache_subnet_group and o.managed_tags(state.cache_subnet_group_tags):
-            self._delete_cache_later()
+        group = getattr(o.state, kind.key)
+        if group is None:
+            if o.changes.add(f"create {kind.label} {name}"):
+                getattr(client, f"create_{api.lower()}_subnet_group")(
+                    **{
+                        f"{api}SubnetGroupName": name,
+                        f"{api}SubnetGroupDescription": f"{o.names.base} database subnets",
+                    },
+                    SubnetIds=subnet_ids,
+                    Tags=ansible_dict_to_boto3_tag_list(tags),
+                    aws_retry=True,
+                )
+            return
+        have = {s["SubnetIdentifier"] for s in group["Subnets"]}
+        if have != set(subnet_ids) and o.changes.add(f"{kind.label} {name}: set subnets"):
+            getattr(client, f"modify_{api.lower()}_subnet_group")(
+                **{f"{api}SubnetGroupName": name}, SubnetIds=subnet_ids, aws_retry=True
+            )
+        current = getattr(o.state, f"{kind.key}_tags")
+        sync_tags(o.changes, client, "rds", group[kind.arn], f"{kind.label} {name}", current, tags, o.purge_tags)
 
     def teardown(self):
-        state = self.o.state
-        if state.db_subnet_group and self.o.managed_tags(state.db_subnet_group_tags):
-            self._delete_db_later(state.db_subnet_group["DBSubnetGroupName"])
-        if state.cache_subnet_group and self.o.managed_tags(state.cache_subnet_group_tags):
-            self._delete_cache_later(state.cache_subnet_group["CacheSubnetGroupName"])
+        for kind in KINDS:
+            group = getattr(self.o.state, kind.key)
+            if group and self.o.managed_tags(getattr(self.o.state, f"{kind.key}_tags")):
+                self._delete_later(kind, group[f"{kind.api}SubnetGroupName"])
 
-    def _delete_db_later(self, name=None):
-        rds, name = self.o.rds, name or self.o.names.subnet_group
+    def _delete_later(self, kind, name):
+        delete = getattr(getattr(self.o, kind.client), f"delete_{kind.api.lower()}_subnet_group")
         self.o.defer(
-            f"delete DB subnet group {name}", lambda: rds.delete_db_subnet_group(DBSubnetGroupName=name, aws_retry=True)
+            f"delete {kind.label} {name}", lambda: delete(**{f"{kind.api}SubnetGroupName": name}, aws_retry=True)
         )
 
-    def _delete_cache_later(self, name=None):
-        elasticache, name = self.o.elasticache, name or self.o.names.subnet_group
-        self.o.defer(
-            f"delete ElastiCache subnet group {name}",
-            lambda: elasticache.delete_cache_subnet_group(CacheSubnetGroupName=name, aws_retry=True),
-        )
+
+class _Kind:
+    def __init__(self, key, label, client, api, arn):
+        self.key = key  # the layout's key, and NetworkState's attribute (with ``_tags``)
+        self.label = label
+        self.client = client  # the reconciler's client attribute
+        self.api = api  # ``DB`` / ``Cache``: the APIs' spelling (create_db_subnet_group, DBSubnetGroupName)
+        self.arn = arn
+
+
+# RDS and ElastiCache subnet groups work alike (both tag through add_tags_to_resource); only the names differ.
+KINDS = (
+    _Kind("db_subnet_group", "DB subnet group", "rds", "DB", "DBSubnetGroupArn"),
+    _Kind("cache_subnet_group", "ElastiCache subnet group", "elasticache", "Cache", "ARN"),
+)

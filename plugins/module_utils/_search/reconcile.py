@@ -14,9 +14,11 @@ import string
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ..platform import Changes
+from ..platform import ReconcileError
 from ..platform import identity_tags
 from ..platform import resource_tags
-from ..platform import tag_changes
+from ..platform import sync_tags
+from ..platform import tags_purged
 from ..platform import wait_for
 from . import state as st
 from .spec import version_key
@@ -24,10 +26,6 @@ from .spec import version_key
 PASSWORD_LENGTH = 32
 PASSWORD_SPECIALS = "!#%^*-_=+"
 HIDDEN = "<kept in Secrets Manager>"
-
-
-class ReconcileError(Exception):
-    """Something AWS cannot do in place, or a failed precondition; raised before any write."""
 
 
 def generate_password():
@@ -51,8 +49,9 @@ class SearchReconciler:
         self.clients = clients
         self.os = clients["opensearch"]
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
-        self.purge_tags = params["purge_tags"] and params.get("tags") is not None
+        self.purge_tags = tags_purged(params)
         self.changes = Changes(check_mode)
+        self.warnings = []
         self.domain = None
         self.tags_now = {}
         self.secret = None
@@ -290,13 +289,17 @@ class SearchReconciler:
 
     def _tags(self):
         arn = self.domain["ARN"]
-        to_set, to_unset = tag_changes(self.tags_now, self.tags(self.p["name"]), self.purge_tags)
-        if to_set and self.changes.add(f"OpenSearch domain {self.p['name']}: set tags {', '.join(sorted(to_set))}"):
-            self.os.add_tags(ARN=arn, TagList=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
-        if to_unset and self.changes.add(
-            f"OpenSearch domain {self.p['name']}: remove tags {', '.join(sorted(to_unset))}"
-        ):
-            self.os.remove_tags(ARN=arn, TagKeys=list(to_unset), aws_retry=True)
+        name = self.p["name"]
+        sync_tags(
+            self.changes,
+            self.os,
+            "opensearch",
+            arn,
+            f"OpenSearch domain {name}",
+            self.tags_now,
+            self.tags(name),
+            self.purge_tags,
+        )
 
     def _wait(self, what):
         if not self.p["wait"]:

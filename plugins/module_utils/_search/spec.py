@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from ..aws_rules import reserved_tag_errors
+
 ENGINE_VERSIONS = (
     "OpenSearch_1.3",
     "OpenSearch_2.3",
@@ -162,9 +164,7 @@ def validate(spec, prefix=""):
     for index, subnet in enumerate(spec.get("subnet_ids") or []):
         if not _SUBNET_RE.match(str(subnet)):
             errors.append(f"{var('subnet_ids')}[{index}]: {subnet!r} is not a subnet id (subnet-...)")
-    for key in spec.get("tags") or {}:
-        if str(key).startswith("aws:"):
-            errors.append(f"{var('tags')}: key {key!r} uses the aws: prefix, which AWS reserves")
+    errors.extend(reserved_tag_errors(spec.get("tags"), var("tags")))
     return errors
 
 

@@ -7,28 +7,16 @@ master user's secret, described only (its value is read when a write needs it)."
 
 from __future__ import annotations
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ..platform import identity_tags
+from ..platform import not_found
 
 COMPONENT = "search"
 
 
-def _not_found(call, *codes):
-    try:
-        return call()
-    except ClientError as error:  # pylint: disable=duplicate-except
-        if is_boto3_error_code(list(codes), error):
-            return None
-        raise
-
-
 def read_domain(opensearch, name):
-    found = _not_found(lambda: opensearch.describe_domain(DomainName=name, aws_retry=True), "ResourceNotFoundException")
+    found = not_found(lambda: opensearch.describe_domain(DomainName=name, aws_retry=True), "ResourceNotFoundException")
     return found["DomainStatus"] if found else None
 
 
@@ -37,9 +25,7 @@ def read_tags(opensearch, arn):
 
 
 def read_secret(secretsmanager, name):
-    return _not_found(
-        lambda: secretsmanager.describe_secret(SecretId=name, aws_retry=True), "ResourceNotFoundException"
-    )
+    return not_found(lambda: secretsmanager.describe_secret(SecretId=name, aws_retry=True), "ResourceNotFoundException")
 
 
 def endpoint(domain):
@@ -63,3 +49,27 @@ def summary(domain, secret_arn=None):
         "zone_awareness": bool(cluster.get("ZoneAwarenessEnabled")),
         "master_user_secret_arn": secret_arn,
     }
+
+
+# -- what search_domain_info returns ----------------------------------------------------------------------------------
+
+INFO_SERVICES = {"opensearch": "opensearch", "secretsmanager": "secretsmanager"}
+
+
+def info(clients, params, region):  # pylint: disable=unused-argument
+    """``(exists, search)``: the domain if it carries the environment's tags, and its facts."""
+    name = params["name"] or f"{params['platform']}-{params['environment']}-search"
+    secret_name = (
+        params["master_user_secret_name"] or f"{params['environment']}/{params['platform']}/search/master-user"
+    )
+    identity = identity_tags(params["platform"], params["environment"], COMPONENT)
+    secret = None
+    domain = read_domain(clients["opensearch"], name)
+    tags = read_tags(clients["opensearch"], domain["ARN"]) if domain else {}
+    if domain and any(tags.get(k) != v for k, v in identity.items()):
+        domain = None
+    if domain and (domain.get("AdvancedSecurityOptions") or {}).get("Enabled"):
+        secret = read_secret(clients["secretsmanager"], secret_name)
+    search = summary(domain, secret["ARN"] if secret else None)
+    search["domain_name"] = name
+    return domain is not None, search

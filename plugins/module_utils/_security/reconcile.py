@@ -21,12 +21,14 @@ import secrets as random_source
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ..platform import Changes
+from ..platform import ReconcileError
 from ..platform import client_token
 from ..platform import identity_tags
 from ..platform import partition_for
 from ..platform import resource_tags
-from ..platform import tag_changes
+from ..platform import sync_tags
 from ..platform import tag_specifications
+from ..platform import tags_purged
 from . import state as st
 from .spec import CHARSETS
 from .spec import DEFAULT_MANAGED_RULE_GROUPS
@@ -43,10 +45,6 @@ from .spec import waf_rules
 DEFAULT_EGRESS = ("-1", -1, -1, "cidr", "0.0.0.0/0")  # what AWS puts on every new group
 
 
-class ReconcileError(Exception):
-    """A problem the user must solve (the message says how); nothing further is attempted."""
-
-
 class SecurityReconciler:
     def __init__(self, params, region, clients, check_mode):
         self.p = params
@@ -56,7 +54,7 @@ class SecurityReconciler:
         self.names = Names(params["name"])
         self.partition = partition_for(region)
         # amazon.aws: without tags, a resource's tags are left alone (identity tags are still set).
-        self.purge_tags = params["purge_tags"] and params.get("tags") is not None
+        self.purge_tags = tags_purged(params)
         self.changes = Changes(check_mode)
         self.warnings = []
         self.state = st.SecurityState()
@@ -240,15 +238,16 @@ class GroupsPart:
             tags = self.o.tags(name, **{st.TAG_GROUP: key})
             if key in self.ours:
                 group = self.ours[key]
-                to_set, to_unset = tag_changes(st.tags_of(group), tags, self.o.purge_tags)
-                if to_set and self.o.changes.add(f"tag security group {key}: set {', '.join(sorted(to_set))}"):
-                    self.ec2.create_tags(
-                        Resources=[group["GroupId"]], Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True
-                    )
-                if to_unset and self.o.changes.add(f"tag security group {key}: remove {', '.join(sorted(to_unset))}"):
-                    self.ec2.delete_tags(
-                        Resources=[group["GroupId"]], Tags=[{"Key": k} for k in to_unset], aws_retry=True
-                    )
+                sync_tags(
+                    self.o.changes,
+                    self.ec2,
+                    "ec2",
+                    group["GroupId"],
+                    f"security group {key}",
+                    st.tags_of(group),
+                    tags,
+                    self.o.purge_tags,
+                )
                 continue
             self.current[key] = {"ingress": {}, "egress": {DEFAULT_EGRESS: None}}
             self.ids[key] = None
@@ -509,13 +508,7 @@ class KeysPart:
                     f"update the description of {alias}"
                 ):
                     self.kms.update_key_description(KeyId=key_id, Description=description, aws_retry=True)
-                to_set, to_unset = tag_changes(key["tags"], tags, self.o.purge_tags)
-                if to_set and self.o.changes.add(f"tag {alias}: set {', '.join(sorted(to_set))}"):
-                    self.kms.tag_resource(
-                        KeyId=key_id, Tags=[{"TagKey": k, "TagValue": v} for k, v in to_set.items()], aws_retry=True
-                    )
-                if to_unset and self.o.changes.add(f"tag {alias}: remove {', '.join(sorted(to_unset))}"):
-                    self.kms.untag_resource(KeyId=key_id, TagKeys=list(to_unset), aws_retry=True)
+                sync_tags(self.o.changes, self.kms, "kms", key_id, alias, key["tags"], tags, self.o.purge_tags)
             self.result_keys[purpose] = st.key_summary(alias, metadata)
             self.o.key_arns[purpose] = metadata["Arn"]
 
@@ -711,11 +704,16 @@ class SecretsPart:
                         ClientRequestToken=client_token(),
                         aws_retry=True,
                     )
-            to_set, to_unset = tag_changes(st.tags_of(current), tags, self.o.purge_tags)
-            if to_set and self.o.changes.add(f"tag secret {name}: set {', '.join(sorted(to_set))}"):
-                self.sm.tag_resource(SecretId=name, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
-            if to_unset and self.o.changes.add(f"tag secret {name}: remove {', '.join(sorted(to_unset))}"):
-                self.sm.untag_resource(SecretId=name, TagKeys=list(to_unset), aws_retry=True)
+            sync_tags(
+                self.o.changes,
+                self.sm,
+                "secretsmanager",
+                name,
+                f"secret {name}",
+                st.tags_of(current),
+                tags,
+                self.o.purge_tags,
+            )
             self._rotation(name, secret, current)
         for name, current in sorted(self.o.state.secrets.items()):
             if (
@@ -925,11 +923,7 @@ class WafPart:
                 LockToken=current["lock_token"],
                 aws_retry=True,
             )
-        to_set, to_unset = tag_changes(current["tags"], tags, self.o.purge_tags)
-        if to_set and self.o.changes.add(f"tag WAF web ACL {acl}: set {', '.join(sorted(to_set))}"):
-            wafv2.tag_resource(ResourceARN=arn, Tags=ansible_dict_to_boto3_tag_list(to_set), aws_retry=True)
-        if to_unset and self.o.changes.add(f"tag WAF web ACL {acl}: remove {', '.join(sorted(to_unset))}"):
-            wafv2.untag_resource(ResourceARN=arn, TagKeys=list(to_unset), aws_retry=True)
+        sync_tags(self.o.changes, wafv2, "wafv2", arn, f"WAF web ACL {acl}", current["tags"], tags, self.o.purge_tags)
         return arn
 
     def _logging(self, scope, acl, log_group, wafv2, logs, region, arn):
@@ -964,12 +958,17 @@ class WafPart:
                 and self.o.changes.add(f"encrypt {log_group} with {kms_arn}")
             ):
                 logs.associate_kms_key(logGroupName=log_group, kmsKeyId=kms_arn, aws_retry=True)
-            to_set, to_unset = tag_changes(group["tags"], tags, self.o.purge_tags)
             group_arn = group["group"]["arn"].removesuffix(":*")
-            if to_set and self.o.changes.add(f"tag log group {log_group}: set {', '.join(sorted(to_set))}"):
-                logs.tag_resource(resourceArn=group_arn, tags=to_set, aws_retry=True)
-            if to_unset and self.o.changes.add(f"tag log group {log_group}: remove {', '.join(sorted(to_unset))}"):
-                logs.untag_resource(resourceArn=group_arn, tagKeys=list(to_unset), aws_retry=True)
+            sync_tags(
+                self.o.changes,
+                logs,
+                "logs",
+                group_arn,
+                f"log group {log_group}",
+                group["tags"],
+                tags,
+                self.o.purge_tags,
+            )
         destination = f"arn:{self.o.partition}:logs:{region}:{self.o.account()}:log-group:{log_group}"
         if configured != [destination] and self.o.changes.add(f"log WAF web ACL {acl} to {log_group}"):
             wafv2.put_logging_configuration(

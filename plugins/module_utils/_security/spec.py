@@ -18,6 +18,7 @@ import json
 import re
 
 from ..aws_rules import LOG_RETENTION_DAYS
+from ..aws_rules import reserved_tag_errors
 
 # -- security groups ------------------------------------------------------------------------------------------
 
@@ -89,7 +90,7 @@ MANAGED_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
     "AWSManagedRulesAnonymousIpList",
 )
-# Seed 001's list (Common, Known Bad Inputs, SQL injection) and issue 3's.
+# Seed 001's list: the common rule set, known bad inputs, SQL injection.
 DEFAULT_MANAGED_RULE_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
@@ -225,7 +226,7 @@ def derive_groups(
     app_self=False,
     app_egress_all=False,
 ):
-    """The least-privilege group set of issue 3 and seeds 000/001/002.
+    """The least-privilege group set that seeds 000/001/002 describe.
 
     ALB: 443 and 80 from the internet, out only to the app port. App: in only from the ALB on the app port.
     Database 5432 and cache 6379 (and search 443) only from app, with no egress at all. A bastion (when CIDRs
@@ -694,11 +695,7 @@ def validate(spec, region=None, prefix=""):
         )
     if spec.get("waf"):
         validate_waf(spec, purposes, prefix, errors)
-    for key in spec.get("tags") or {}:
-        if str(key).lower().startswith("aws:"):
-            errors.append(f"{prefix}tags: key {key!r} uses the aws: prefix, which AWS reserves")
-        elif str(key).startswith("stackops:"):
-            errors.append(f"{prefix}tags: key {key!r} uses the stackops: prefix, which this collection sets itself")
+    errors.extend(reserved_tag_errors(spec.get("tags"), f"{prefix}tags"))
     return errors
 
 

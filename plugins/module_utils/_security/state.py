@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import json
 
-try:
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ..platform import AmbiguousResource
 from ..platform import identity_tags
+from ..platform import is_managed
+from ..platform import not_found
+from ..platform import paginate
 from ..platform import tag_filters
+from ..platform import tags_of
+from .spec import Names
 
 TAG_GROUP = "stackops:security-group"
 TAG_PURPOSE = "stackops:kms-purpose"
@@ -34,33 +35,8 @@ PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 CLOUDFRONT_REGION = "us-east-1"  # CloudFront-scope WAF resources live in us-east-1
 
 
-def tags_of(resource):
-    return boto3_tag_list_to_ansible_dict(resource.get("Tags") or resource.get("TagList") or [])
-
-
 def kms_tags(tag_list):
     return {t["TagKey"]: t["TagValue"] for t in tag_list or []}
-
-
-def is_managed(tags, identity):
-    return all(tags.get(k) == v for k, v in identity.items())
-
-
-def paginate(client, operation, key, **params):
-    paginator = client.get_paginator(operation)
-    items = []
-    for page in paginator.paginate(**params):
-        items.extend(page.get(key, []))
-    return items
-
-
-def _not_found(call, *codes):
-    try:
-        return call()
-    except ClientError as error:  # pylint: disable=duplicate-except
-        if is_boto3_error_code(list(codes), error):
-            return None
-        raise
 
 
 class SecurityState:
@@ -92,7 +68,7 @@ def find_vpc(ec2, platform, environment):
         "Vpcs"
     ]
     if len(vpcs) > 1:
-        raise LookupError(
+        raise AmbiguousResource(
             f"{len(vpcs)} VPCs carry the network tags of {platform}-{environment}: "
             f"{', '.join(v['VpcId'] for v in vpcs)}; give vpc_id"
         )
@@ -180,7 +156,7 @@ def scan_keys(kms, identity):
     interrupted between CreateKey and CreateAlias), so that no purpose ever gets a second key."""
     found = {}
     for entry in paginate(kms, "list_keys", "Keys"):
-        tags = _not_found(
+        tags = not_found(
             lambda entry=entry: paginate(kms, "list_resource_tags", "Tags", KeyId=entry["KeyId"]),
             "AccessDeniedException",
             "NotFoundException",
@@ -224,15 +200,13 @@ def read_values(secretsmanager, names):
         chunk = names[start : start + 20]
         try:
             answer = secretsmanager.batch_get_secret_value(SecretIdList=chunk, aws_retry=True)
-        except ClientError as error:
-            if not is_boto3_error_code("ResourceNotFoundException", error):
-                raise
+        except is_boto3_error_code("ResourceNotFoundException"):
             answer = {"SecretValues": [], "Errors": [{"SecretId": n} for n in chunk]}
         for item in answer.get("SecretValues", []):
             values[item["Name"]] = item.get("SecretString")
         for failed in answer.get("Errors", []):
             name = failed.get("SecretId")
-            found = _not_found(
+            found = not_found(
                 lambda name=name: secretsmanager.get_secret_value(SecretId=name, aws_retry=True),
                 "ResourceNotFoundException",
             )
@@ -253,7 +227,7 @@ def read_web_acl(wafv2, name, scope, details=True):
     if details:
         answer = wafv2.get_web_acl(Name=name, Scope=scope, Id=summary["Id"], aws_retry=True)
         found["acl"], found["lock_token"] = answer["WebACL"], answer["LockToken"]
-        logging = _not_found(
+        logging = not_found(
             lambda: wafv2.get_logging_configuration(ResourceArn=summary["ARN"], aws_retry=True),
             "WAFNonexistentItemException",
         )
@@ -340,3 +314,26 @@ def discover(clients, identity, names, vpc_id=None):
         "security_waf_web_acl_arn": arns["REGIONAL"],
         "security_waf_cloudfront_web_acl_arn": arns["CLOUDFRONT"],
     }
+
+
+INFO_SERVICES = {
+    **{service: service for service in ("ec2", "kms", "secretsmanager", "wafv2")},
+    "wafv2_cloudfront": ("wafv2", CLOUDFRONT_REGION),
+}
+
+
+def info(clients, params, region):  # pylint: disable=unused-argument
+    """``(exists, facts)``: ``discover``'s facts, and whether any resource of the tier was found."""
+    identity = identity_tags(params["platform"], params["environment"], COMPONENT)
+    names = Names(params["name"] or f"{params['platform']}-{params['environment']}")
+    found = discover(clients, identity, names, vpc_id=params.get("vpc_id"))
+    exists = any(
+        (
+            found["security_group_ids"],
+            found["security_kms_keys"],
+            found["security_secrets"],
+            found["security_waf_web_acl_arn"],
+            found["security_waf_cloudfront_web_acl_arn"],
+        )
+    )
+    return exists, found
