@@ -171,8 +171,9 @@ def case_host(case: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in case.lower()).strip("-")
 
 
-def run_bad_inputs(emulator, playbook, cases, directory, inventory="inventories/local", host="local-use1", env=None):
-    """Every case of ``cases`` ({case: extra_vars}) as a host of its own in one run of ``playbook``.
+def run_bad_inputs(playbook, cases, directory, inventory="inventories/local", host="local-use1", env=None):
+    """Every case of ``cases`` ({case: extra_vars}) as a host of its own in one run of ``playbook``, against an
+    emulator of its own (so that its calls are only this run's, whatever else the test module converged).
 
     Each case's host carries ``host``'s variables (as ``ansible-inventory`` merges them from ``inventory``) with
     the case's on top, the way ``-e`` would put them, and sits in ``host``'s groups. Returns the run and the
@@ -189,6 +190,9 @@ def run_bad_inputs(emulator, playbook, cases, directory, inventory="inventories/
     document = {"all": {"children": {g: {"hosts": hosts} for g in groups} or {"ungrouped": {"hosts": hosts}}}}
     path = Path(directory) / "bad-input.yml"
     path.write_text(json.dumps(document))
-    emulator.reset()
-    run = run_playbook(emulator, playbook, inventory=str(path), env={"ANSIBLE_FORKS": "8", **(env or {})})
-    return run, emulator.calls()
+    emulator = Emulator.spawn(log_path=_log_path())
+    try:
+        run = run_playbook(emulator, playbook, inventory=str(path), env={"ANSIBLE_FORKS": "8", **(env or {})})
+        return run, emulator.calls()
+    finally:
+        emulator.stop()
