@@ -8,6 +8,8 @@ EMULATOR_PORT ?= 45123
 EMULATOR_STATE := .emulator
 INVENTORY ?= inventories/local
 PYTEST_ARGS ?=
+# pytest-xdist for the integration tests, e.g. XDIST="-n 2" (files stay whole on one worker: loadfile).
+XDIST ?=
 
 export PYTHONPATH := $(CURDIR)/tests/emulator
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
@@ -58,9 +60,9 @@ unit: $(STAMP)  ## pytest: plugins, module_utils, the emulator
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 integration: $(STAMP)  ## pytest: converge playbooks against emulators the tests start themselves
-	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/integration $(if $(XDIST),$(XDIST) --dist loadfile) $(PYTEST_ARGS)
 
-molecule: $(STAMP)  ## molecule scenarios against an emulator started for them
+molecule: $(STAMP)  ## the vpc role's molecule scenario against an emulator started for it
 	@# Scenarios end without a destroy step (the emulator they ran on is gone); reset molecule's memory of a
 	@# finished prepare step so that a second `make molecule` prepares its fresh emulator again.
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule reset --all >/dev/null 2>&1

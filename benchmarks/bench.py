@@ -63,11 +63,23 @@ EARLIER = ("playbooks/network.yml", "playbooks/security.yml")  # what the cluste
 SCENARIOS = [
     Scenario("network", "playbooks/network.yml", "benchmarks/baseline_network.yml", "inventories/prod", "prod-use1"),
     Scenario(
-        "security", "playbooks/security.yml", None, "inventories/prod", "prod-use1", prepare=("playbooks/network.yml",)
+        "security",
+        "playbooks/security.yml",
+        "benchmarks/baseline_security.yml",
+        "inventories/prod",
+        "prod-use1",
+        prepare=("playbooks/network.yml",),
     ),
     Scenario("cluster_eks", "playbooks/cluster.yml", None, "inventories/prod", "prod-use1", prepare=EARLIER),
     Scenario("cluster_ecs", "playbooks/cluster.yml", None, "inventories/local", "local-use1", prepare=EARLIER),
-    Scenario("database", "playbooks/database.yml", None, "inventories/prod", "prod-use1", prepare=EARLIER),
+    Scenario(
+        "database",
+        "playbooks/database.yml",
+        "benchmarks/baseline_database.yml",
+        "inventories/prod",
+        "prod-use1",
+        prepare=EARLIER,
+    ),
     Scenario("cache", "playbooks/cache.yml", None, "inventories/prod", "prod-use1", prepare=EARLIER),
     Scenario("search", "playbooks/search.yml", None, "inventories/local", "local-use1", prepare=EARLIER),
     # Every tier of prod, both regions (prod-use1 and its DR region prod-usw2), as `site.yml` converges them.

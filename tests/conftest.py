@@ -26,10 +26,25 @@ from stackops_emulator.client import Emulator  # noqa: E402
 OUTPUT = ROOT / "tests" / "output"
 
 
+def _log_path() -> str:
+    """tests/output/emulator.log, or emulator-gw<N>.log under pytest-xdist: each worker writes its own."""
+    OUTPUT.mkdir(exist_ok=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return str(OUTPUT / (f"emulator-{worker}.log" if worker else "emulator.log"))
+
+
 @pytest.fixture(scope="session")
 def emulator_session():
-    OUTPUT.mkdir(exist_ok=True)
-    emulator = Emulator.spawn(log_path=str(OUTPUT / "emulator.log"))
+    emulator = Emulator.spawn(log_path=_log_path())
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def module_emulator():
+    """An emulator of this test module's own, for what a module converges once and its tests only read:
+    no other test's ``reset`` empties it, so those tests pass in any order."""
+    emulator = Emulator.spawn(log_path=_log_path())
     yield emulator
     emulator.stop()
 
@@ -79,15 +94,15 @@ class PlaybookRun:
     def task_names(self) -> list:
         return [t["task"]["name"] for p in self.output.get("plays", []) for t in p.get("tasks", [])]
 
-    def messages(self) -> str:
-        """Every failure message, joined (for asserting on errors)."""
+    def messages(self, host=None) -> str:
+        """Every failure message (of ``host`` only, if given), joined (for asserting on errors)."""
         msgs = []
         for play in self.output.get("plays", []):
             for task in play.get("tasks", []):
-                for result in task["hosts"].values():
-                    if result.get("failed"):
+                for name, result in task["hosts"].items():
+                    if result.get("failed") and host in (None, name):
                         msgs.append(str(result.get("msg", "")))
-        return "\n".join(msgs) + self.stderr
+        return "\n".join(msgs) + (self.stderr if host is None else "")
 
 
 def run_playbook(
@@ -146,3 +161,38 @@ def playbook(emulator):
         return run_playbook(emulator, path, **kwargs)
 
     return run
+
+
+# -- bad input: every case of a tier in one ansible-playbook run ----------------------------------------------------------
+
+
+def case_host(case: str) -> str:
+    """An inventory host name for a bad-input case: ``"port out of range"`` -> ``port-out-of-range``."""
+    return "".join(c if c.isalnum() else "-" for c in case.lower()).strip("-")
+
+
+def run_bad_inputs(playbook, cases, directory, inventory="inventories/local", host="local-use1", env=None):
+    """Every case of ``cases`` ({case: extra_vars}) as a host of its own in one run of ``playbook``, against an
+    emulator of its own (so that its calls are only this run's, whatever else the test module converged).
+
+    Each case's host carries ``host``'s variables (as ``ansible-inventory`` merges them from ``inventory``) with
+    the case's on top, the way ``-e`` would put them, and sits in ``host``'s groups. Returns the run and the
+    emulator's request log; ``run.messages(case_host(case))`` is what that case's host failed with.
+    """
+    listed = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(ROOT / inventory), "--list"],
+        check=True, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")},
+    )  # fmt: skip
+    found = json.loads(listed.stdout)
+    base = found["_meta"]["hostvars"][host]
+    groups = [g for g, members in found.items() if g not in ("_meta", "all") and host in members.get("hosts", [])]
+    hosts = {case_host(case): {**base, **variables} for case, variables in cases.items()}
+    document = {"all": {"children": {g: {"hosts": hosts} for g in groups} or {"ungrouped": {"hosts": hosts}}}}
+    path = Path(directory) / "bad-input.yml"
+    path.write_text(json.dumps(document))
+    emulator = Emulator.spawn(log_path=_log_path())
+    try:
+        run = run_playbook(emulator, playbook, inventory=str(path), env={"ANSIBLE_FORKS": "8", **(env or {})})
+        return run, emulator.calls()
+    finally:
+        emulator.stop()

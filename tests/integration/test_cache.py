@@ -7,6 +7,8 @@ order); the tests after them (check mode, bad input, inventories) start from an 
 from __future__ import annotations
 
 import pytest
+from conftest import case_host
+from conftest import run_bad_inputs
 from conftest import run_playbook
 
 PRIMARY = "local-use1"
@@ -40,12 +42,12 @@ def writes(emulator):
 
 
 @pytest.fixture(scope="module")
-def converged(emulator_session):
+def converged(module_emulator):
     """network, security, cache and search of local on the primary region, at -vvv with --diff; the text
     output is kept for the secret test."""
-    emulator_session.reset()
+    module_emulator.reset()
     run = run_playbook(
-        emulator_session,
+        module_emulator,
         TIERS,
         limit=PRIMARY,
         verbosity=3,
@@ -57,8 +59,8 @@ def converged(emulator_session):
     return output
 
 
-def test_replication_group_read_back(emulator_session, converged):
-    found = group(emulator_session)
+def test_replication_group_read_back(module_emulator, converged):
+    found = group(module_emulator)
     assert found["Status"] == "available"
     assert found["ClusterEnabled"] is False and found["CacheNodeType"] == "cache.r6g.large"
     assert found["MultiAZ"] == "enabled" and found["AutomaticFailover"] == "enabled"
@@ -68,7 +70,7 @@ def test_replication_group_read_back(emulator_session, converged):
     assert [m["CurrentRole"] for m in members] == ["primary", "replica", "replica"]
     assert {m["PreferredAvailabilityZone"] for m in members} == {"us-east-1a", "us-east-1b", "us-east-1c"}
     assert found["NodeGroups"][0]["ReaderEndpoint"]["Address"].startswith("replica.")
-    kms = emulator_session.boto3_client("kms")
+    kms = module_emulator.boto3_client("kms")
     data_key = kms.describe_key(KeyId="alias/demo-local-data")["KeyMetadata"]["Arn"]
     assert found["KmsKeyId"] == data_key
     [slow] = found["LogDeliveryConfigurations"]
@@ -76,48 +78,48 @@ def test_replication_group_read_back(emulator_session, converged):
     assert slow["DestinationDetails"]["CloudWatchLogsDetails"]["LogGroup"] == f"/aws/elasticache/{GROUP}/slow-log"
     tags = {
         t["Key"]: t["Value"]
-        for t in emulator_session.boto3_client("elasticache").list_tags_for_resource(ResourceName=found["ARN"])[
+        for t in module_emulator.boto3_client("elasticache").list_tags_for_resource(ResourceName=found["ARN"])[
             "TagList"
         ]
     }
     assert tags["stackops:component"] == "cache" and tags["owner"] == "platform-team" and tags["Name"] == GROUP
 
 
-def test_nodes_carry_the_earlier_tiers_and_the_spec(emulator_session, converged):
-    ec2 = emulator_session.boto3_client("ec2")
+def test_nodes_carry_the_earlier_tiers_and_the_spec(module_emulator, converged):
+    ec2 = module_emulator.boto3_client("ec2")
     cache_sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["demo-local-cache"]}])
-    [node] = list(nodes(emulator_session).values())[:1]
+    [node] = list(nodes(module_emulator).values())[:1]
     assert node["EngineVersion"] == "7.1" and node["CacheSubnetGroupName"] == "demo-local"
     assert [g["SecurityGroupId"] for g in node["SecurityGroups"]] == [cache_sg["SecurityGroups"][0]["GroupId"]]
     assert node["CacheParameterGroup"]["CacheParameterGroupName"] == "demo-local-cache-redis7"
     assert node["PreferredMaintenanceWindow"] == "sun:03:00-sun:04:00"
     topic = node["NotificationConfiguration"]["TopicArn"]
     assert topic.endswith(":demo-local-cache-events")
-    assert user_parameters(emulator_session) == {
+    assert user_parameters(module_emulator) == {
         "cluster-enabled": "no",
         "maxmemory-policy": "allkeys-lru",
         "notify-keyspace-events": "Ex",
     }
-    logs = emulator_session.boto3_client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/elasticache/{GROUP}")
+    logs = module_emulator.boto3_client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/elasticache/{GROUP}")
     assert logs["logGroups"][0]["retentionInDays"] == 30
 
 
-def test_auth_token_kept_in_secrets_manager_and_never_shown(emulator_session, converged):
-    sm = emulator_session.boto3_client("secretsmanager")
+def test_auth_token_kept_in_secrets_manager_and_never_shown(module_emulator, converged):
+    sm = module_emulator.boto3_client("secretsmanager")
     token = sm.get_secret_value(SecretId=SECRET)["SecretString"]
     assert len(token) == 64 and token.isalnum()
-    secrets_key = emulator_session.boto3_client("kms").describe_key(KeyId="alias/demo-local-secrets")["KeyMetadata"]
+    secrets_key = module_emulator.boto3_client("kms").describe_key(KeyId="alias/demo-local-secrets")["KeyMetadata"]
     assert sm.describe_secret(SecretId=SECRET)["KmsKeyId"] in (secrets_key["Arn"], secrets_key["KeyId"])
     assert "Converge the cache replication group" in converged and "ESTABLISH LOCAL CONNECTION" in converged
     assert token not in converged
 
 
-def test_facts_match_what_the_info_module_finds(emulator_session, converged):
-    run = run_playbook(emulator_session, "playbooks/status.yml", limit=PRIMARY)
+def test_facts_match_what_the_info_module_finds(module_emulator, converged):
+    run = run_playbook(module_emulator, "playbooks/status.yml", limit=PRIMARY)
     assert run.rc == 0, run.messages()
     found = run.result("Read the cache", PRIMARY)
     assert found["exists"] is True
-    described = group(emulator_session)
+    described = group(module_emulator)
     cache = found["cache"]
     assert cache["primary_endpoint"] == described["NodeGroups"][0]["PrimaryEndpoint"]["Address"]
     assert cache["reader_endpoint"] == described["NodeGroups"][0]["ReaderEndpoint"]["Address"]
@@ -126,20 +128,20 @@ def test_facts_match_what_the_info_module_finds(emulator_session, converged):
     shown = run.result("Show the cache", PRIMARY)["msg"]
     assert "(1 primary + 2 replica(s)), Multi-AZ" in shown and "AUTH token in local/demo/cache/auth-token" in shown
     search = run.result("Read the search domain", PRIMARY)  # local converges the search tier too
-    described = emulator_session.boto3_client("opensearch").describe_domain(DomainName="demo-local-search")
+    described = module_emulator.boto3_client("opensearch").describe_domain(DomainName="demo-local-search")
     assert search["exists"] and search["search"]["endpoint"] == described["DomainStatus"]["Endpoints"]["vpc"]
     assert "3 x r6g.large.search, zone aware" in run.result("Show the search domain", PRIMARY)["msg"]
 
 
-def test_second_converge_changes_nothing_and_writes_nothing(emulator_session, converged):
-    emulator_session.clear_calls()
-    run = run_playbook(emulator_session, "playbooks/cache.yml", limit=PRIMARY)
+def test_second_converge_changes_nothing_and_writes_nothing(module_emulator, converged):
+    module_emulator.clear_calls()
+    run = run_playbook(module_emulator, "playbooks/cache.yml", limit=PRIMARY)
     assert run.rc == 0, run.messages()
-    assert run.changed() == 0 and writes(emulator_session) == []
+    assert run.changed() == 0 and writes(module_emulator) == []
     result = run.result("Converge the cache replication group", PRIMARY)
     assert result["changes"] == []
     assert result["cache"]["replication_group_id"] == GROUP and len(result["cache"]["members"]) == 3
-    reads = emulator_session.calls()["by_operation"]
+    reads = module_emulator.calls()["by_operation"]
     assert reads.get("secretsmanager:GetSecretValue") is None  # the token is not read when nothing needs it
 
 
@@ -151,9 +153,9 @@ CHANGED = {
 }
 
 
-def test_in_place_changes_are_made_and_waited_for(emulator_session, converged):
-    before = group(emulator_session)["ARN"]
-    run = run_playbook(emulator_session, "playbooks/cache.yml", limit=PRIMARY, extra_vars=CHANGED, diff=True)
+def test_in_place_changes_are_made_and_waited_for(module_emulator, converged):
+    before = group(module_emulator)["ARN"]
+    run = run_playbook(module_emulator, "playbooks/cache.yml", limit=PRIMARY, extra_vars=CHANGED, diff=True)
     assert run.rc == 0, run.messages()
     result = run.result("Converge the cache replication group", PRIMARY)
     assert f"replication group {GROUP}: add replicas, 2 to 3 per shard" in result["changes"]
@@ -164,25 +166,25 @@ def test_in_place_changes_are_made_and_waited_for(emulator_session, converged):
     assert "parameter group demo-local-cache-redis7: reset notify-keyspace-events to the defaults" in result["changes"]
     assert result["diff"]["before"]["replication_group"]["replicas_per_shard"] == 2
     assert result["diff"]["after"]["replication_group"]["replicas_per_shard"] == 3
-    found = group(emulator_session)
+    found = group(module_emulator)
     assert found["ARN"] == before and found["Status"] == "available"
-    assert len(found["NodeGroups"][0]["NodeGroupMembers"]) == 4 and len(nodes(emulator_session)) == 4
+    assert len(found["NodeGroups"][0]["NodeGroupMembers"]) == 4 and len(nodes(module_emulator)) == 4
     assert found["CacheNodeType"] == "cache.r6g.xlarge" and found["SnapshotRetentionLimit"] == 14
-    assert user_parameters(emulator_session) == {
+    assert user_parameters(module_emulator) == {
         "cluster-enabled": "no",
         "maxmemory-policy": "volatile-lfu",
         "timeout": "300",
     }
-    ops = emulator_session.calls()["by_operation"]
+    ops = module_emulator.calls()["by_operation"]
     assert ops["elasticache:IncreaseReplicaCount"] == 1
     assert ops["elasticache:DescribeReplicationGroups"] >= 3  # waited for each change
-    emulator_session.clear_calls()
-    again = run_playbook(emulator_session, "playbooks/cache.yml", limit=PRIMARY, extra_vars=CHANGED)
-    assert again.rc == 0 and again.changed() == 0 and writes(emulator_session) == []
+    module_emulator.clear_calls()
+    again = run_playbook(module_emulator, "playbooks/cache.yml", limit=PRIMARY, extra_vars=CHANGED)
+    assert again.rc == 0 and again.changed() == 0 and writes(module_emulator) == []
 
 
-def test_what_aws_cannot_do_in_place_is_refused_before_any_write(emulator_session, converged):
-    emulator_session.clear_calls()
+def test_what_aws_cannot_do_in_place_is_refused_before_any_write(module_emulator, converged):
+    module_emulator.clear_calls()
     spec = {
         **CHANGED,
         "cache_cluster_mode": "enabled",
@@ -190,15 +192,15 @@ def test_what_aws_cannot_do_in_place_is_refused_before_any_write(emulator_sessio
         "cache_at_rest_encryption": False,
         "cache_kms_key": "",
     }
-    run = run_playbook(emulator_session, "playbooks/cache.yml", limit=PRIMARY, extra_vars=spec)
+    run = run_playbook(module_emulator, "playbooks/cache.yml", limit=PRIMARY, extra_vars=spec)
     assert run.rc != 0
     message = run.messages()
     assert "cannot change the replication group in place" in message
     assert "cluster_mode: turning cluster mode on needs AWS's online migration" in message
     assert "engine_version: 7.0 is lower than the running 7.1" in message
     assert "at_rest_encryption: AWS chooses encryption at rest at creation only" in message
-    assert writes(emulator_session) == []
-    assert emulator_session.calls()["reads"] > 0  # refused after the describe
+    assert writes(module_emulator) == []
+    assert module_emulator.calls()["reads"] > 0  # refused after the describe
 
 
 # -- from an empty account ------------------------------------------------------------------------------------------------
@@ -270,13 +272,24 @@ BAD_INPUT = {
 }
 
 
+@pytest.fixture(scope="module")
+def bad_input_run(tmp_path_factory):
+    """Every case as a host of its own (local-use1's variables, the case's on top): one run checks them all."""
+    cases = {case: extra_vars for case, (extra_vars, _message) in BAD_INPUT.items()}
+    return run_bad_inputs("playbooks/cache.yml", cases, tmp_path_factory.mktemp("bad-input"))
+
+
+def test_bad_input_run_makes_no_api_call(bad_input_run):
+    run, calls = bad_input_run
+    assert calls["calls"] == [], calls["by_operation"]
+    assert run.failed() == len(BAD_INPUT)
+
+
 @pytest.mark.parametrize("case", list(BAD_INPUT))
-def test_bad_input_is_rejected_before_any_call(emulator, playbook, case):
-    extra_vars, message = BAD_INPUT[case]
-    run = playbook("playbooks/cache.yml", limit=PRIMARY, extra_vars=extra_vars)
-    assert run.rc != 0
-    assert message in run.messages()
-    assert emulator.calls()["calls"] == []
+def test_bad_input_is_rejected_before_any_call(bad_input_run, case):
+    run, _calls = bad_input_run
+    assert run.failed(case_host(case)) == 1
+    assert BAD_INPUT[case][1] in run.messages(case_host(case))
 
 
 # -- every inventory ------------------------------------------------------------------------------------------------------

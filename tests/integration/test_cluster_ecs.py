@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import case_host
+from conftest import run_bad_inputs
 from conftest import run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,15 +71,15 @@ def _load_balancer(emulator, name="demo-local-alb", region="us-east-1"):
 
 
 @pytest.fixture(scope="module")
-def local(emulator_session):
-    emulator_session.reset()
-    run = run_playbook(emulator_session, STACK)
+def local(module_emulator):
+    module_emulator.reset()
+    run = run_playbook(module_emulator, STACK)
     assert run.rc == 0, run.messages()
     return run
 
 
-def test_cluster_with_fargate_capacity_providers_and_container_insights(emulator_session, local):
-    ecs = emulator_session.boto3_client("ecs")
+def test_cluster_with_fargate_capacity_providers_and_container_insights(module_emulator, local):
+    ecs = module_emulator.boto3_client("ecs")
     cluster = ecs.describe_clusters(clusters=["demo-local"], include=["SETTINGS", "TAGS"])["clusters"][0]
     assert cluster["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
     assert cluster["defaultCapacityProviderStrategy"] == [{"capacityProvider": "FARGATE", "weight": 1, "base": 1}]
@@ -86,11 +88,9 @@ def test_cluster_with_fargate_capacity_providers_and_container_insights(emulator
     assert tags["stackops:component"] == "cluster" and tags["owner"] == "platform-team"
 
 
-def test_task_definitions_from_the_services_list(emulator_session, local):
-    ecs = emulator_session.boto3_client("ecs")
-    secrets = {
-        s["Name"]: s["ARN"] for s in emulator_session.boto3_client("secretsmanager").list_secrets()["SecretList"]
-    }
+def test_task_definitions_from_the_services_list(module_emulator, local):
+    ecs = module_emulator.boto3_client("ecs")
+    secrets = {s["Name"]: s["ARN"] for s in module_emulator.boto3_client("secretsmanager").list_secrets()["SecretList"]}
     api = ecs.describe_task_definition(taskDefinition="demo-local-api")["taskDefinition"]
     assert api["revision"] == 1
     assert (api["cpu"], api["memory"], api["networkMode"]) == ("1024", "2048", "awsvpc")
@@ -119,7 +119,7 @@ def test_task_definitions_from_the_services_list(emulator_session, local):
     ]
     assert "portMappings" not in worker or worker["portMappings"] == []
     assert "healthCheck" not in worker
-    logs = emulator_session.boto3_client("logs").describe_log_groups(logGroupNamePrefix="/aws/ecs/demo-local/")[
+    logs = module_emulator.boto3_client("logs").describe_log_groups(logGroupNamePrefix="/aws/ecs/demo-local/")[
         "logGroups"
     ]
     assert {g["logGroupName"]: g["retentionInDays"] for g in logs} == {
@@ -129,12 +129,12 @@ def test_task_definitions_from_the_services_list(emulator_session, local):
     }
 
 
-def test_services_private_rolling_with_circuit_breaker_and_scaling(emulator_session, local):
-    found = _services(emulator_session, ["api", "admin", "worker"])
+def test_services_private_rolling_with_circuit_breaker_and_scaling(module_emulator, local):
+    found = _services(module_emulator, ["api", "admin", "worker"])
     groups = {
-        g["TargetGroupName"]: g["TargetGroupArn"] for g in _load_balancer(emulator_session)["target_groups"].values()
+        g["TargetGroupName"]: g["TargetGroupArn"] for g in _load_balancer(module_emulator)["target_groups"].values()
     }
-    private, app = _subnets(emulator_session, "private"), _group(emulator_session, "app")
+    private, app = _subnets(module_emulator, "private"), _group(module_emulator, "app")
     for name, service in found.items():
         network = service["networkConfiguration"]["awsvpcConfiguration"]
         assert sorted(network["subnets"]) == private
@@ -156,7 +156,7 @@ def test_services_private_rolling_with_circuit_breaker_and_scaling(emulator_sess
         "FARGATE": 1,
         "FARGATE_SPOT": 3,
     }
-    scaling = emulator_session.boto3_client("application-autoscaling")
+    scaling = module_emulator.boto3_client("application-autoscaling")
     targets = {
         t["ResourceId"]: (t["MinCapacity"], t["MaxCapacity"])
         for t in scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
@@ -174,8 +174,8 @@ def test_services_private_rolling_with_circuit_breaker_and_scaling(emulator_sess
     assert config["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
 
 
-def test_roles_read_exactly_the_services_secrets(emulator_session, local):
-    iam = emulator_session.boto3_client("iam")
+def test_roles_read_exactly_the_services_secrets(module_emulator, local):
+    iam = module_emulator.boto3_client("iam")
     role = iam.get_role(RoleName="demo-local-ecs-execution-us-east-1")["Role"]
     trust = role["AssumeRolePolicyDocument"]
     trust = json.loads(trust) if isinstance(trust, str) else trust
@@ -200,8 +200,8 @@ def test_roles_read_exactly_the_services_secrets(emulator_session, local):
     assert iam.list_role_policies(RoleName="demo-local-ecs-task-us-east-1")["PolicyNames"] == []
 
 
-def test_ecr_repositories_scan_on_push_with_a_lifecycle_policy(emulator_session, local):
-    ecr = emulator_session.boto3_client("ecr")
+def test_ecr_repositories_scan_on_push_with_a_lifecycle_policy(module_emulator, local):
+    ecr = module_emulator.boto3_client("ecr")
     repos = {r["repositoryName"]: r for r in ecr.describe_repositories()["repositories"]}
     assert set(repos) == {"demo-local/api", "demo-local/worker"}
     assert all(r["imageScanningConfiguration"]["scanOnPush"] for r in repos.values())
@@ -210,14 +210,14 @@ def test_ecr_repositories_scan_on_push_with_a_lifecycle_policy(emulator_session,
     assert policy["rules"][1]["selection"]["countNumber"] == 30
 
 
-def test_load_balancer_https_tls13_redirect_rules_and_health_checks(emulator_session, local):
-    found = _load_balancer(emulator_session)
+def test_load_balancer_https_tls13_redirect_rules_and_health_checks(module_emulator, local):
+    found = _load_balancer(module_emulator)
     lb = found["lb"]
     assert lb["Scheme"] == "internet-facing" and lb["Type"] == "application"
-    assert sorted(z["SubnetId"] for z in lb["AvailabilityZones"]) == _subnets(emulator_session, "public")
-    assert lb["SecurityGroups"] == [_group(emulator_session, "alb")]
+    assert sorted(z["SubnetId"] for z in lb["AvailabilityZones"]) == _subnets(module_emulator, "public")
+    assert lb["SecurityGroups"] == [_group(module_emulator, "alb")]
     https, http = found["listeners"][443], found["listeners"][80]
-    certificate = emulator_session.boto3_client("acm").describe_certificate(
+    certificate = module_emulator.boto3_client("acm").describe_certificate(
         CertificateArn=https["Certificates"][0]["CertificateArn"]
     )["Certificate"]
     assert certificate["DomainName"] == "api.demo.example.com" and certificate["Status"] == "ISSUED"
@@ -253,13 +253,13 @@ def test_load_balancer_https_tls13_redirect_rules_and_health_checks(emulator_ses
     }
 
 
-def test_access_logs_to_s3_with_the_elb_delivery_policy_and_waf(emulator_session, local):
-    found = _load_balancer(emulator_session)
+def test_access_logs_to_s3_with_the_elb_delivery_policy_and_waf(module_emulator, local):
+    found = _load_balancer(module_emulator)
     bucket = f"demo-local-alb-logs-{ACCOUNT}-us-east-1"
     assert found["attributes"]["access_logs.s3.enabled"] == "true"
     assert found["attributes"]["access_logs.s3.bucket"] == bucket
     assert found["attributes"]["routing.http.drop_invalid_header_fields.enabled"] == "true"
-    s3 = emulator_session.boto3_client("s3")
+    s3 = module_emulator.boto3_client("s3")
     policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
     delivery = policy["Statement"][0]
     assert delivery["Principal"] == {"AWS": "arn:aws:iam::127311923021:root"}  # ELB's account in us-east-1
@@ -267,29 +267,29 @@ def test_access_logs_to_s3_with_the_elb_delivery_policy_and_waf(emulator_session
     assert delivery["Resource"] == f"arn:aws:s3:::{bucket}/alb/AWSLogs/{ACCOUNT}/*"
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(block.values())
-    waf = emulator_session.boto3_client("wafv2")
+    waf = module_emulator.boto3_client("wafv2")
     acl = waf.get_web_acl_for_resource(ResourceArn=found["lb"]["LoadBalancerArn"])["WebACL"]
     assert acl["Name"] == "demo-local-waf"
 
 
-def test_the_dr_region_converges_the_same_cluster(emulator_session, local):
-    services = _services(emulator_session, ["api", "admin", "worker"], region="us-west-2")
+def test_the_dr_region_converges_the_same_cluster(module_emulator, local):
+    services = _services(module_emulator, ["api", "admin", "worker"], region="us-west-2")
     assert set(services) == {"api", "admin", "worker"}
-    lb = _load_balancer(emulator_session, region="us-west-2")
+    lb = _load_balancer(module_emulator, region="us-west-2")
     assert lb["listeners"][443]["Certificates"][0]["CertificateArn"].startswith("arn:aws:acm:us-west-2:")
-    s3 = emulator_session.boto3_client("s3", "us-west-2")
+    s3 = module_emulator.boto3_client("s3", "us-west-2")
     policy = json.loads(s3.get_bucket_policy(Bucket=f"demo-local-alb-logs-{ACCOUNT}-us-west-2")["Policy"])
     assert policy["Statement"][0]["Principal"] == {
         "AWS": "arn:aws:iam::797873946194:root"
     }  # ELB's account in us-west-2
 
 
-def test_fact_and_status_show_the_cluster(emulator_session, local):
+def test_fact_and_status_show_the_cluster(module_emulator, local):
     fact = local.result("Converge the ECS cluster", PRIMARY)["ecs"]
     assert fact["cluster_arn"] == f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/demo-local"
     assert fact["task_definitions"]["api"].endswith("task-definition/demo-local-api:1")
     assert fact["ecr_repositories"] == {"api": f"{REGISTRY}/demo-local/api", "worker": f"{REGISTRY}/demo-local/worker"}
-    status = run_playbook(emulator_session, "playbooks/status.yml", limit=PRIMARY)
+    status = run_playbook(module_emulator, "playbooks/status.yml", limit=PRIMARY)
     assert status.rc == 0, status.messages()
     found = status.result("Read the ECS cluster", PRIMARY)
     assert found["services"]["api"]["running"] == 2
@@ -298,30 +298,30 @@ def test_fact_and_status_show_the_cluster(emulator_session, local):
     assert "api" in shown and "demo-local-alb" in shown
 
 
-def test_second_converge_changes_nothing_and_writes_nothing(emulator_session, local):
-    emulator_session.clear_calls()
-    run = run_playbook(emulator_session, "playbooks/cluster.yml")
+def test_second_converge_changes_nothing_and_writes_nothing(module_emulator, local):
+    module_emulator.clear_calls()
+    run = run_playbook(module_emulator, "playbooks/cluster.yml")
     assert run.rc == 0, run.messages()
     assert run.changed() == 0
-    writes = [c for c in emulator_session.calls()["calls"] if c["kind"] == "write" and not c["fault"]]
+    writes = [c for c in module_emulator.calls()["calls"] if c["kind"] == "write" and not c["fault"]]
     assert writes == []
 
 
-def test_drift_is_put_back_even_when_throttled(emulator_session, local):
-    elb, ecs = emulator_session.boto3_client("elbv2"), emulator_session.boto3_client("ecs")
-    found = _load_balancer(emulator_session)
+def test_drift_is_put_back_even_when_throttled(module_emulator, local):
+    elb, ecs = module_emulator.boto3_client("elbv2"), module_emulator.boto3_client("ecs")
+    found = _load_balancer(module_emulator)
     elb.modify_target_group(
         TargetGroupArn=found["target_groups"]["demo-local-admin"]["TargetGroupArn"], HealthCheckPath="/"
     )
     elb.delete_rule(RuleArn=next(r["RuleArn"] for r in found["rules"] if r["Priority"] == "20"))
     ecs.update_service(cluster="demo-local", service="worker", desiredCount=9)  # above max_tasks 4
     # ... while ECS and ELB throttle one call in five: the clients' retries absorb it.
-    emulator_session.set_faults(throttle_rate=0.2, seed=5, services=["ecs", "elasticloadbalancing"])
+    module_emulator.set_faults(throttle_rate=0.2, seed=5, services=["ecs", "elasticloadbalancing"])
     try:
-        run = run_playbook(emulator_session, "playbooks/cluster.yml", limit=PRIMARY)
-        throttled = emulator_session.calls()["faults"]
+        run = run_playbook(module_emulator, "playbooks/cluster.yml", limit=PRIMARY)
+        throttled = module_emulator.calls()["faults"]
     finally:
-        emulator_session.set_faults()
+        module_emulator.set_faults()
     assert run.rc == 0, run.messages()
     assert throttled > 0
     assert run.result("Converge the load balancer", PRIMARY)["changes"] == [
@@ -331,18 +331,18 @@ def test_drift_is_put_back_even_when_throttled(emulator_session, local):
     assert run.result("Converge the ECS cluster", PRIMARY)["changes"] == [
         "update ECS service worker: desired tasks 9 -> 4"
     ]
-    found = _load_balancer(emulator_session)
+    found = _load_balancer(module_emulator)
     assert found["target_groups"]["demo-local-admin"]["HealthCheckPath"] == "/health"
     assert sorted(r["Priority"] for r in found["rules"]) == ["10", "20"]
-    assert _services(emulator_session, ["worker"])["worker"]["desiredCount"] == 4
+    assert _services(module_emulator, ["worker"])["worker"]["desiredCount"] == 4
 
 
-def test_a_new_image_and_tls_policy_show_in_the_diff_and_register_one_revision(emulator_session, local):
+def test_a_new_image_and_tls_policy_show_in_the_diff_and_register_one_revision(module_emulator, local):
     spec = yaml.safe_load((ROOT / "inventories/local/group_vars/all/cluster.yml").read_text())
     services = [{**s, "image": "api:1.1.0"} if s["name"] == "api" else s for s in spec["cluster_services"]]
     extra = {"cluster_services": services, "cluster_alb_ssl_policy": "ELBSecurityPolicy-TLS13-1-3-2021-06"}
-    emulator_session.clear_calls()
-    run = run_playbook(emulator_session, "playbooks/cluster.yml", limit=PRIMARY, extra_vars=extra, diff=True)
+    module_emulator.clear_calls()
+    run = run_playbook(module_emulator, "playbooks/cluster.yml", limit=PRIMARY, extra_vars=extra, diff=True)
     assert run.rc == 0, run.messages()
     ecs = run.result("Converge the ECS cluster", PRIMARY)
     assert ecs["diff"]["before"]["task_definitions"]["api"]["image"] == f"{REGISTRY}/demo-local/api:1.0.0"
@@ -355,16 +355,16 @@ def test_a_new_image_and_tls_policy_show_in_the_diff_and_register_one_revision(e
     assert alb["diff"]["before"]["listeners"]["HTTPS 443"]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert alb["diff"]["after"]["listeners"]["HTTPS 443"]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-3-2021-06"
     assert alb["changes"] == ["listener HTTPS 443: set ssl_policy"]
-    writes = sorted(c["operation"] for c in emulator_session.calls()["calls"] if c["kind"] == "write")
+    writes = sorted(c["operation"] for c in module_emulator.calls()["calls"] if c["kind"] == "write")
     assert writes == ["ModifyListener", "RegisterTaskDefinition", "UpdateService"]
-    api = _services(emulator_session, ["api"])["api"]
+    api = _services(module_emulator, ["api"])["api"]
     assert api["taskDefinition"].endswith("demo-local-api:2")
     assert [d["rolloutState"] for d in api["deployments"]] == ["COMPLETED"]  # the module waited for it
 
-    emulator_session.clear_calls()
-    again = run_playbook(emulator_session, "playbooks/cluster.yml", limit=PRIMARY, extra_vars=extra)
+    module_emulator.clear_calls()
+    again = run_playbook(module_emulator, "playbooks/cluster.yml", limit=PRIMARY, extra_vars=extra)
     assert again.rc == 0 and again.changed() == 0
-    assert [c for c in emulator_session.calls()["calls"] if c["kind"] == "write"] == []
+    assert [c for c in module_emulator.calls()["calls"] if c["kind"] == "write"] == []
 
 
 # -- check mode on an empty account ---------------------------------------------------------------------------------------
@@ -441,16 +441,28 @@ BAD_INPUT = {
 }
 
 
+# The local inventory's demo certificate import is inventory setup (an ACM read), not the tier: off here.
+BAD_INPUT_ALWAYS = {"demo_self_signed_certificate": False}
+
+
+@pytest.fixture(scope="module")
+def bad_input_run(tmp_path_factory):
+    """Every case as a host of its own (local-use1's variables, the case's on top): one run checks them all."""
+    cases = {case: {**extra_vars, **BAD_INPUT_ALWAYS} for case, (extra_vars, _message) in BAD_INPUT.items()}
+    return run_bad_inputs("playbooks/cluster.yml", cases, tmp_path_factory.mktemp("bad-input"))
+
+
+def test_bad_input_run_makes_no_api_call(bad_input_run):
+    run, calls = bad_input_run
+    assert calls["calls"] == [], calls["by_operation"]
+    assert run.failed() == len(BAD_INPUT)
+
+
 @pytest.mark.parametrize("case", list(BAD_INPUT))
-def test_bad_input_is_rejected_before_any_call(emulator, playbook, case):
-    extra_vars, message = BAD_INPUT[case]
-    # The local inventory's demo certificate import is inventory setup (an ACM read), not the tier: off here.
-    run = playbook(
-        "playbooks/cluster.yml", limit=PRIMARY, extra_vars={**extra_vars, "demo_self_signed_certificate": False}
-    )
-    assert run.rc != 0
-    assert message in run.messages()
-    assert emulator.calls()["calls"] == []
+def test_bad_input_is_rejected_before_any_call(bad_input_run, case):
+    run, _calls = bad_input_run
+    assert run.failed(case_host(case)) == 1
+    assert BAD_INPUT[case][1] in run.messages(case_host(case))
 
 
 # -- seed 000 as an inventory ---------------------------------------------------------------------------------------------------

@@ -68,17 +68,17 @@ def aws_writes(emulator):
 
 
 @pytest.fixture(scope="module")
-def dev(emulator_session):
+def dev(module_emulator):
     from conftest import run_playbook
 
-    emulator_session.reset()
-    run = run_playbook(emulator_session, PLAYBOOK, inventory="inventories/dev")
+    module_emulator.reset()
+    run = run_playbook(module_emulator, PLAYBOOK, inventory="inventories/dev")
     assert run.rc == 0, run.messages()
 
     def again(**kwargs):
-        return run_playbook(emulator_session, CLUSTER_ONLY, inventory="inventories/dev", **kwargs)
+        return run_playbook(module_emulator, CLUSTER_ONLY, inventory="inventories/dev", **kwargs)
 
-    return emulator_session, run, again
+    return module_emulator, run, again
 
 
 def test_cluster_read_back(dev):

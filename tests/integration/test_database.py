@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from conftest import case_host
+from conftest import run_bad_inputs
 from conftest import run_playbook
 
 PRIMARY = "local-use1"
@@ -35,27 +37,27 @@ def data_key(emulator, region, purpose="data"):
 
 
 @pytest.fixture(scope="module")
-def converged(emulator_session):
-    emulator_session.reset()
-    run = run_playbook(emulator_session, STACK)
+def converged(module_emulator):
+    module_emulator.reset()
+    run = run_playbook(module_emulator, STACK)
     assert run.rc == 0, run.messages()
     return run
 
 
 @pytest.fixture(scope="module")
-def links(emulator_session, converged):
+def links(module_emulator, converged):
     """The earlier tiers' ids as role variables, so that runs of playbooks/database.yml skip the _info lookups."""
     fact = converged.result("Converge the database", PRIMARY)["database"]
     return {
         "database_subnet_group_name": fact["subnet_group_name"],
         "database_security_group_ids": fact["security_group_ids"],
-        "database_kms_key_id": data_key(emulator_session, "us-east-1"),
-        "database_master_user_secret_kms_key_id": data_key(emulator_session, "us-east-1", "secrets"),
+        "database_kms_key_id": data_key(module_emulator, "us-east-1"),
+        "database_master_user_secret_kms_key_id": data_key(module_emulator, "us-east-1", "secrets"),
     }
 
 
-def test_primary_instance_follows_seed_001(emulator_session, converged):
-    found = instances(emulator_session)["demo-local-db"]
+def test_primary_instance_follows_seed_001(module_emulator, converged):
+    found = instances(module_emulator)["demo-local-db"]
     assert found["Engine"] == "postgres" and found["EngineVersion"].split(".")[0] == "15"
     assert found["DBInstanceClass"] == "db.r6g.xlarge"
     assert (found["StorageType"], found["AllocatedStorage"], found["Iops"], found["StorageThroughput"]) == (
@@ -66,7 +68,7 @@ def test_primary_instance_follows_seed_001(emulator_session, converged):
     )
     assert found["MaxAllocatedStorage"] == 2000
     assert found["MultiAZ"] is True and found["PubliclyAccessible"] is False
-    assert found["StorageEncrypted"] is True and found["KmsKeyId"] == data_key(emulator_session, "us-east-1")
+    assert found["StorageEncrypted"] is True and found["KmsKeyId"] == data_key(module_emulator, "us-east-1")
     assert found["PerformanceInsightsEnabled"] is True and found["PerformanceInsightsRetentionPeriod"] == 7
     assert found["MonitoringInterval"] == 60
     assert found["MonitoringRoleArn"].endswith(":role/demo-local-rds-monitoring-us-east-1")
@@ -79,7 +81,7 @@ def test_primary_instance_follows_seed_001(emulator_session, converged):
         "us-east-1b",
         "us-east-1c",
     }
-    database_group = emulator_session.boto3_client("ec2").describe_security_groups(
+    database_group = module_emulator.boto3_client("ec2").describe_security_groups(
         Filters=[{"Name": "group-name", "Values": ["demo-local-database"]}]
     )["SecurityGroups"][0]["GroupId"]
     assert [g["VpcSecurityGroupId"] for g in found["VpcSecurityGroups"]] == [database_group]
@@ -88,24 +90,24 @@ def test_primary_instance_follows_seed_001(emulator_session, converged):
     assert {k: tags(found)[k] for k in IDENTITY} == IDENTITY and tags(found)["owner"] == "platform-team"
 
 
-def test_master_password_is_managed_by_secrets_manager(emulator_session, converged):
-    found = instances(emulator_session)["demo-local-db"]
+def test_master_password_is_managed_by_secrets_manager(module_emulator, converged):
+    found = instances(module_emulator)["demo-local-db"]
     secret = found["MasterUserSecret"]
-    assert secret["KmsKeyId"] == data_key(emulator_session, "us-east-1", "secrets")
+    assert secret["KmsKeyId"] == data_key(module_emulator, "us-east-1", "secrets")
     assert secret["SecretArn"].startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-")
     fact = converged.result("Converge the database", PRIMARY)["database"]
     assert fact["master_user_secret_arn"] == secret["SecretArn"]
-    value = emulator_session.boto3_client("secretsmanager").get_secret_value(SecretId=secret["SecretArn"])
+    value = module_emulator.boto3_client("secretsmanager").get_secret_value(SecretId=secret["SecretArn"])
     password = __import__("json").loads(value["SecretString"])["password"]
     assert password not in str(converged.output) and password not in converged.stderr
 
 
-def test_parameter_group_holds_seed_001_parameters(emulator_session, converged):
-    group = emulator_session.boto3_client("rds").describe_db_parameter_groups(
+def test_parameter_group_holds_seed_001_parameters(module_emulator, converged):
+    group = module_emulator.boto3_client("rds").describe_db_parameter_groups(
         DBParameterGroupName="demo-local-postgres15"
     )
     assert group["DBParameterGroups"][0]["DBParameterGroupFamily"] == "postgres15"
-    assert user_parameters(emulator_session, "demo-local-postgres15") == {
+    assert user_parameters(module_emulator, "demo-local-postgres15") == {
         "max_connections": ("500", "pending-reboot"),
         "shared_buffers": ("1048576", "pending-reboot"),  # 8 GB in 8 kB pages
         "effective_cache_size": ("3145728", "immediate"),  # 24 GB in 8 kB pages
@@ -116,8 +118,8 @@ def test_parameter_group_holds_seed_001_parameters(emulator_session, converged):
     }
 
 
-def test_read_replicas_have_their_own_class_and_az(emulator_session, converged):
-    found = instances(emulator_session)
+def test_read_replicas_have_their_own_class_and_az(module_emulator, converged):
+    found = instances(module_emulator)
     for name, zone in (("replica1", "us-east-1a"), ("replica2", "us-east-1b")):
         replica = found[f"demo-local-db-{name}"]
         assert replica["ReadReplicaSourceDBInstanceIdentifier"] == "demo-local-db"
@@ -132,50 +134,50 @@ def test_read_replicas_have_their_own_class_and_az(emulator_session, converged):
     }
 
 
-def test_dr_replica_in_the_dr_region_with_its_own_key_and_subnet_group(emulator_session, converged):
-    found = instances(emulator_session, "us-west-2")
+def test_dr_replica_in_the_dr_region_with_its_own_key_and_subnet_group(module_emulator, converged):
+    found = instances(module_emulator, "us-west-2")
     assert list(found) == ["demo-local-db-dr"]
     dr = found["demo-local-db-dr"]
     assert dr["DBInstanceArn"].startswith("arn:aws:rds:us-west-2:")
     assert dr["ReadReplicaSourceDBInstanceIdentifier"] == "arn:aws:rds:us-east-1:123456789012:db:demo-local-db"
-    assert dr["KmsKeyId"] == data_key(emulator_session, "us-west-2") and dr["StorageEncrypted"] is True
+    assert dr["KmsKeyId"] == data_key(module_emulator, "us-west-2") and dr["StorageEncrypted"] is True
     assert {s["SubnetAvailabilityZone"]["Name"][:9] for s in dr["DBSubnetGroup"]["Subnets"]} == {"us-west-2"}
     assert dr["MonitoringRoleArn"].endswith(":role/demo-local-rds-monitoring-us-west-2")
     assert dr["DBParameterGroups"][0]["DBParameterGroupName"] == "demo-local-postgres15"
-    assert user_parameters(emulator_session, "demo-local-postgres15", "us-west-2")["max_connections"][0] == "500"
-    primary = instances(emulator_session)["demo-local-db"]
+    assert user_parameters(module_emulator, "demo-local-postgres15", "us-west-2")["max_connections"][0] == "500"
+    primary = instances(module_emulator)["demo-local-db"]
     assert dr["DBInstanceArn"] in primary["ReadReplicaDBInstanceIdentifiers"]
     fact = converged.result("Converge the DR replica", DR)["database"]
     assert fact["identifier"] == "demo-local-db-dr" and fact["source_arn"] == primary["DBInstanceArn"]
 
 
-def test_fact_and_status(emulator_session, converged):
+def test_fact_and_status(module_emulator, converged):
     fact = converged.result("Converge the database", PRIMARY)["database"]
-    primary = instances(emulator_session)["demo-local-db"]
+    primary = instances(module_emulator)["demo-local-db"]
     assert fact["endpoint"] == primary["Endpoint"]["Address"] and fact["port"] == 5432
     assert fact["arn"] == primary["DBInstanceArn"] and fact["parameter_group_name"] == "demo-local-postgres15"
     assert set(fact["replicas"]) == {"demo-local-db-replica1", "demo-local-db-replica2"}
-    status = run_playbook(emulator_session, "playbooks/status.yml", limit=PRIMARY)
+    status = run_playbook(module_emulator, "playbooks/status.yml", limit=PRIMARY)
     assert status.rc == 0, status.messages()
     found = status.result("Read the database", PRIMARY)
     assert found["exists"] and found["database"]["arn"] == fact["arn"]
     assert found["database"]["master_user_secret_arn"] == fact["master_user_secret_arn"]
 
 
-def test_second_converge_changes_nothing_and_writes_nothing(emulator_session, converged):
-    emulator_session.clear_calls()
-    run = run_playbook(emulator_session, "playbooks/database.yml")
+def test_second_converge_changes_nothing_and_writes_nothing(module_emulator, converged):
+    module_emulator.clear_calls()
+    run = run_playbook(module_emulator, "playbooks/database.yml")
     assert run.rc == 0, run.messages()
     assert run.changed() == 0
-    assert emulator_session.writes() == []
-    calls = emulator_session.calls()["by_operation"]
+    assert module_emulator.writes() == []
+    calls = module_emulator.calls()["by_operation"]
     # One read of every instance per region, plus the DR host's read of its source in the primary region.
     assert calls.get("rds:DescribeDBInstances") == 3
 
 
-def test_downtime_changes_wait_for_the_maintenance_window(emulator_session, links):
+def test_downtime_changes_wait_for_the_maintenance_window(module_emulator, links):
     bigger = {**links, "database_instance_class": "db.r6g.2xlarge", "database_allocated_storage": 600}
-    run = run_playbook(emulator_session, "playbooks/database.yml", limit=PRIMARY, extra_vars=bigger, diff=True)
+    run = run_playbook(module_emulator, "playbooks/database.yml", limit=PRIMARY, extra_vars=bigger, diff=True)
     assert run.rc == 0, run.messages()
     result = run.result("Converge the database", PRIMARY)
     assert (
@@ -187,44 +189,44 @@ def test_downtime_changes_wait_for_the_maintenance_window(emulator_session, link
         "AllocatedStorage": 600,
     }
     assert result["database"]["pending_modifications"]["demo-local-db"]["DBInstanceClass"] == "db.r6g.2xlarge"
-    found = instances(emulator_session)["demo-local-db"]
+    found = instances(module_emulator)["demo-local-db"]
     assert found["DBInstanceClass"] == "db.r6g.xlarge" and found["AllocatedStorage"] == 500
     assert found["PendingModifiedValues"] == {"DBInstanceClass": "db.r6g.2xlarge", "AllocatedStorage": 600}
 
     # Pending equals desired: nothing to do, and the diff still says what is pending.
-    emulator_session.clear_calls()
-    again = run_playbook(emulator_session, "playbooks/database.yml", limit=PRIMARY, extra_vars=bigger, diff=True)
-    assert again.rc == 0 and again.changed() == 0 and emulator_session.writes() == []
+    module_emulator.clear_calls()
+    again = run_playbook(module_emulator, "playbooks/database.yml", limit=PRIMARY, extra_vars=bigger, diff=True)
+    assert again.rc == 0 and again.changed() == 0 and module_emulator.writes() == []
     pending = again.result("Converge the database", PRIMARY)["database"]["pending_modifications"]
     assert pending == {"demo-local-db": {"DBInstanceClass": "db.r6g.2xlarge", "AllocatedStorage": 600}}
 
     # database_apply_immediately applies them now.
     now = run_playbook(
-        emulator_session,
+        module_emulator,
         "playbooks/database.yml",
         limit=PRIMARY,
         extra_vars={**bigger, "database_apply_immediately": True, "database_backup_retention_days": 21},
     )
     assert now.rc == 0, now.messages()
-    found = instances(emulator_session)["demo-local-db"]
+    found = instances(module_emulator)["demo-local-db"]
     assert found["DBInstanceClass"] == "db.r6g.2xlarge" and found["AllocatedStorage"] == 600
     assert not found.get("PendingModifiedValues")
 
 
-def test_state_absent_deletes_replicas_then_the_primary_with_a_final_snapshot(emulator_session, converged):
+def test_state_absent_deletes_replicas_then_the_primary_with_a_final_snapshot(module_emulator, converged):
     run = run_playbook(
-        emulator_session, "playbooks/database.yml", limit=PRIMARY, extra_vars={"database_state": "absent"}
+        module_emulator, "playbooks/database.yml", limit=PRIMARY, extra_vars={"database_state": "absent"}
     )
     assert run.rc == 0, run.messages()
     changes = run.result("Converge the database", PRIMARY)["changes"]
     assert changes[:2] == ["delete demo-local-db-replica1", "delete demo-local-db-replica2"]
     assert changes[2].startswith("delete demo-local-db (final snapshot demo-local-db-final-")
-    assert {i for i, v in instances(emulator_session).items() if v["DBInstanceStatus"] != "deleting"} == set()
-    snapshots = emulator_session.boto3_client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+    assert {i for i, v in instances(module_emulator).items() if v["DBInstanceStatus"] != "deleting"} == set()
+    snapshots = module_emulator.boto3_client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
     assert [s["DBSnapshotIdentifier"] for s in snapshots] == [changes[2].split("final snapshot ")[1].rstrip(")")]
 
 
-def test_aurora_serverless_v2_converges_and_reconverges(emulator_session, links):
+def test_aurora_serverless_v2_converges_and_reconverges(module_emulator, links):
     """Seed 004's database, next to the RDS instance (another database_name) in the converged network."""
     aurora = {
         **links,
@@ -238,30 +240,30 @@ def test_aurora_serverless_v2_converges_and_reconverges(emulator_session, links)
         "database_backup_retention_days": 7,
         "database_parameters": {"shared_preload_libraries": "pg_stat_statements", "work_mem": "32MB"},
     }
-    run = run_playbook(emulator_session, "playbooks/database.yml", limit=PRIMARY, extra_vars=aurora)
+    run = run_playbook(module_emulator, "playbooks/database.yml", limit=PRIMARY, extra_vars=aurora)
     assert run.rc == 0, run.messages()
-    rds = emulator_session.boto3_client("rds")
+    rds = module_emulator.boto3_client("rds")
     cluster = rds.describe_db_clusters(DBClusterIdentifier="demo-local-chat-db")["DBClusters"][0]
     assert cluster["Engine"] == "aurora-postgresql" and cluster["StorageEncrypted"] is True
     assert cluster["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0.5, "MaxCapacity": 16.0}
-    assert cluster["KmsKeyId"] == data_key(emulator_session, "us-east-1")
-    assert cluster["MasterUserSecret"]["KmsKeyId"] == data_key(emulator_session, "us-east-1", "secrets")
+    assert cluster["KmsKeyId"] == data_key(module_emulator, "us-east-1")
+    assert cluster["MasterUserSecret"]["KmsKeyId"] == data_key(module_emulator, "us-east-1", "secrets")
     assert cluster["DBClusterParameterGroup"] == "demo-local-chat-aurora-postgresql16"
     assert cluster["BackupRetentionPeriod"] == 7 and cluster["EnabledCloudwatchLogsExports"] == ["postgresql"]
     members = {m["DBInstanceIdentifier"]: m["IsClusterWriter"] for m in cluster["DBClusterMembers"]}
     assert members == {"demo-local-chat-db-1": True, "demo-local-chat-db-2": False}
-    found = instances(emulator_session)
+    found = instances(module_emulator)
     assert {found[i]["DBInstanceClass"] for i in members} == {"db.serverless"}
     assert {found[i]["AvailabilityZone"] for i in members} == {"us-east-1a", "us-east-1b"}  # Multi-AZ
     assert all(found[i]["PerformanceInsightsEnabled"] for i in members)
     fact = run.result("Converge the database", PRIMARY)["database"]
     assert fact["endpoint"] == cluster["Endpoint"] and fact["reader_endpoint"] == cluster["ReaderEndpoint"]
-    emulator_session.clear_calls()
-    again = run_playbook(emulator_session, "playbooks/database.yml", limit=PRIMARY, extra_vars=aurora)
+    module_emulator.clear_calls()
+    again = run_playbook(module_emulator, "playbooks/database.yml", limit=PRIMARY, extra_vars=aurora)
     assert again.rc == 0 and again.changed() == 0, again.messages()
-    assert emulator_session.writes() == []
+    assert module_emulator.writes() == []
     wider = run_playbook(
-        emulator_session,
+        module_emulator,
         "playbooks/database.yml",
         limit=PRIMARY,
         extra_vars={**aurora, "database_serverless_v2_max_capacity": 32},
@@ -352,13 +354,24 @@ BAD_INPUT = {
 }
 
 
+@pytest.fixture(scope="module")
+def bad_input_run(tmp_path_factory):
+    """Every case as a host of its own (local-use1's variables, the case's on top): one run checks them all."""
+    cases = {case: extra_vars for case, (extra_vars, _message) in BAD_INPUT.items()}
+    return run_bad_inputs("playbooks/database.yml", cases, tmp_path_factory.mktemp("bad-input"))
+
+
+def test_bad_input_run_makes_no_api_call(bad_input_run):
+    run, calls = bad_input_run
+    assert calls["calls"] == [], calls["by_operation"]
+    assert run.failed() == len(BAD_INPUT)
+
+
 @pytest.mark.parametrize("case", list(BAD_INPUT))
-def test_bad_input_is_rejected_before_any_call(emulator, playbook, case):
-    extra_vars, message = BAD_INPUT[case]
-    run = playbook("playbooks/database.yml", limit=PRIMARY, extra_vars=extra_vars)
-    assert run.rc != 0
-    assert message in run.messages()
-    assert emulator.calls()["calls"] == []
+def test_bad_input_is_rejected_before_any_call(bad_input_run, case):
+    run, _calls = bad_input_run
+    assert run.failed(case_host(case)) == 1
+    assert BAD_INPUT[case][1] in run.messages(case_host(case))
 
 
 # -- every inventory -------------------------------------------------------------------------------------------------------

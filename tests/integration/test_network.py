@@ -332,9 +332,9 @@ def assert_tags(found, host):
 
 
 @pytest.fixture(scope="module")
-def inventories(emulator_session):
+def inventories(module_emulator):
     """Converge every inventory into one emulator, read it back, converge again: runs, reads, call logs."""
-    emulator = emulator_session
+    emulator = module_emulator
     emulator.reset()
     runs, first, second = {}, {}, {}
     # Inventories converge two at a time: their tags keep them apart in one emulator.

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from conftest import case_host
+from conftest import run_bad_inputs
+from conftest import run_playbook
 
 from ansible_collections.stackops.platform.plugins.module_utils._security import spec as sp
 
@@ -116,15 +119,25 @@ def rule_set(group):
 
 @pytest.fixture
 def converged(emulator, playbook):
+    """network + security converged for a test that changes them."""
     run = playbook(STACK, limit=PRIMARY)
     assert run.rc == 0, run.messages()
     return run
 
 
+@pytest.fixture(scope="module")
+def stack(module_emulator):
+    """network + security converged once, for the tests that only read them: (emulator, run)."""
+    run = run_playbook(module_emulator, STACK, limit=PRIMARY)
+    assert run.rc == 0, run.messages()
+    return module_emulator, run
+
+
 # -- converge, read back ----------------------------------------------------------------------------------------------------
 
 
-def test_groups_are_least_privilege(emulator, converged):
+def test_groups_are_least_privilege(stack):
+    emulator, _run = stack
     found = groups(emulator)
     assert set(found) == {"alb", "app", "database", "cache", "search", "bastion"}  # search: local runs the search tier
     vpc = emulator.boto3_client("ec2").describe_vpcs(
@@ -151,7 +164,8 @@ def test_groups_are_least_privilege(emulator, converged):
     assert tags["Name"] == "demo-local-database" and tags["owner"] == "platform-team"
 
 
-def test_kms_keys_one_per_purpose_with_rotation_and_policy(emulator, converged):
+def test_kms_keys_one_per_purpose_with_rotation_and_policy(stack):
+    emulator, _run = stack
     found = keys(emulator)
     assert set(found) == {"data", "logs", "secrets", "backups"}
     for purpose, key in found.items():
@@ -169,7 +183,8 @@ def test_kms_keys_one_per_purpose_with_rotation_and_policy(emulator, converged):
     assert via == ["elasticache.us-east-1.amazonaws.com", "rds.us-east-1.amazonaws.com", "s3.us-east-1.amazonaws.com"]
 
 
-def test_secrets_encrypted_with_the_secrets_key(emulator, converged):
+def test_secrets_encrypted_with_the_secrets_key(stack):
+    emulator, _run = stack
     found = secrets(emulator)
     assert set(found) == {
         f"local/demo/{n}"
@@ -193,7 +208,8 @@ def test_secrets_encrypted_with_the_secrets_key(emulator, converged):
     assert secret_value(emulator, "local/demo/plaid-secret") is None  # external: created empty, set by hand
 
 
-def test_waf_regional_and_cloudfront_with_logging(emulator, converged):
+def test_waf_regional_and_cloudfront_with_logging(stack):
+    emulator, _run = stack
     acl = web_acl(emulator, "demo-local-waf")
     assert [r["Name"] for r in acl["Rules"]] == ["rate-limit", "geo-allow", *sp.DEFAULT_MANAGED_RULE_GROUPS]
     assert acl["Rules"][0]["Statement"]["RateBasedStatement"]["Limit"] == 2000
@@ -212,9 +228,10 @@ def test_waf_regional_and_cloudfront_with_logging(emulator, converged):
     assert cloudfront["logging"]["LogDestinationConfigs"][0].endswith(":log-group:aws-waf-logs-demo-local-cloudfront")
 
 
-def test_facts_match_what_security_info_discovers(emulator, playbook, converged):
+def test_facts_match_what_security_info_discovers(stack):
+    emulator, converged = stack
     converge = converged.result("Converge the security tier", PRIMARY)["security"]
-    status = playbook("playbooks/status.yml", limit=PRIMARY)
+    status = run_playbook(emulator, "playbooks/status.yml", limit=PRIMARY)
     assert status.rc == 0, status.messages()
     found = status.result("Read the security tier", PRIMARY)
     assert {k: found[k] for k in FACTS} == {k: converge[k] for k in FACTS}
@@ -224,9 +241,10 @@ def test_facts_match_what_security_info_discovers(emulator, playbook, converged)
     assert found["security_group_rules"]["alb"] == {"ingress": 2, "egress": 1}
 
 
-def test_second_converge_changes_nothing_and_writes_nothing(emulator, playbook, converged):
+def test_second_converge_changes_nothing_and_writes_nothing(stack):
+    emulator, _run = stack
     emulator.clear_calls()
-    run = playbook("playbooks/security.yml", limit=PRIMARY)
+    run = run_playbook(emulator, "playbooks/security.yml", limit=PRIMARY)
     assert run.rc == 0, run.messages()
     assert run.changed() == 0
     assert emulator.writes() == []
@@ -545,13 +563,24 @@ BAD_INPUT = {
 }
 
 
+@pytest.fixture(scope="module")
+def bad_input_run(tmp_path_factory):
+    """Every case as a host of its own (local-use1's variables, the case's on top): one run checks them all."""
+    cases = {case: extra_vars for case, (extra_vars, _message) in BAD_INPUT.items()}
+    return run_bad_inputs("playbooks/security.yml", cases, tmp_path_factory.mktemp("bad-input"))
+
+
+def test_bad_input_run_makes_no_api_call(bad_input_run):
+    run, calls = bad_input_run
+    assert calls["calls"] == [], calls["by_operation"]
+    assert run.failed() == len(BAD_INPUT)
+
+
 @pytest.mark.parametrize("case", list(BAD_INPUT))
-def test_bad_input_is_rejected_before_any_call(emulator, playbook, case):
-    extra_vars, message = BAD_INPUT[case]
-    run = playbook("playbooks/security.yml", limit=PRIMARY, extra_vars=extra_vars)
-    assert run.rc != 0
-    assert message in run.messages()
-    assert emulator.calls()["calls"] == []
+def test_bad_input_is_rejected_before_any_call(bad_input_run, case):
+    run, _calls = bad_input_run
+    assert run.failed(case_host(case)) == 1
+    assert BAD_INPUT[case][1] in run.messages(case_host(case))
 
 
 # -- every inventory ---------------------------------------------------------------------------------------------------------------

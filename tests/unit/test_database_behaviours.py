@@ -104,3 +104,17 @@ def test_a_backup_window_may_end_when_the_maintenance_window_starts(emulator):
         assert "must not overlap" in str(error)
     else:
         raise AssertionError("overlapping windows were accepted")
+
+
+def test_describing_a_missing_parameter_group_answers_not_found(emulator):
+    import pytest
+    from botocore.exceptions import ClientError
+
+    rds = emulator.boto3_client("rds")
+    with pytest.raises(ClientError) as raised:
+        rds.describe_db_parameter_groups(DBParameterGroupName="nope")
+    assert raised.value.response["Error"]["Code"] == "DBParameterGroupNotFound"
+    rds.create_db_parameter_group(DBParameterGroupName="pg", DBParameterGroupFamily="postgres16", Description="d")
+    [found] = rds.describe_db_parameter_groups(DBParameterGroupName="pg")["DBParameterGroups"]
+    assert found["DBParameterGroupFamily"] == "postgres16"
+    assert any(g["DBParameterGroupName"] == "pg" for g in rds.describe_db_parameter_groups()["DBParameterGroups"])

@@ -21,6 +21,7 @@ from .elasticache_status import ElastiCacheStatusTransitions
 from .opensearch_domain_processing import OpenSearchDomainProcessing
 from .rds_adjacent_windows import RdsAdjacentWindows
 from .rds_cross_region_replica import RdsCrossRegionReplica
+from .rds_parameter_group_not_found import RdsParameterGroupNotFound
 from .rds_pending_modifications import RdsPendingModifications
 from .rds_performance_insights import RdsPerformanceInsights
 
@@ -34,6 +35,7 @@ def all_behaviours():
         RdsPendingModifications(),
         RdsCrossRegionReplica(),
         RdsAdjacentWindows(),
+        RdsParameterGroupNotFound(),
         # ElastiCache: the status transitions see a request first (they refuse writes to a busy group).
         ElastiCacheStatusTransitions(),
         ElastiCacheParameterGroups(),
