@@ -5,6 +5,7 @@ A behaviour is a callable ``behaviour(request, forward) -> Response`` with ``nam
 ``forward(request)``. Order matters: the first behaviour sees the request first.
 """
 
+from .client_request_token import ClientRequestTokenIdempotency
 from .ec2_client_token import Ec2ClientTokenIdempotency
 from .ec2_nat_gateway_delete import Ec2NatGatewayDeleteDisassociates
 from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
@@ -28,6 +29,7 @@ from .rds_performance_insights import RdsPerformanceInsights
 def all_behaviours():
     return [
         Ec2ClientTokenIdempotency(),
+        ClientRequestTokenIdempotency(),
         Ec2SecurityGroupRuleDescription(),
         Ec2NatGatewayDeleteDisassociates(),
         RdsPerformanceInsights(),
