@@ -379,8 +379,11 @@ def _retry_only_when_safe(response=None, caught_exception=None, **kwargs):
 def single_attempt(client, *operations):
     """Make botocore send ``operations`` (``"CreateVpc"``) of ``client`` once when the answer leaves it unknown
     whether the call acted; throttled calls are still retried. Pair with ``create_once``."""
-    meta = client.meta
-    service = meta.service_model.service_id.hyphenize()
+    try:
+        meta = client.meta
+        service = meta.service_model.service_id.hyphenize()
+    except AttributeError:
+        return client  # not a botocore client (a test's fake): nothing retries it
     for operation in operations:
         meta.events.register_first(
             f"needs-retry.{service}.{operation}",

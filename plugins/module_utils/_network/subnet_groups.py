@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
+from ..platform import create_once
+from ..platform import not_found
 from ..platform import tag_changes
 
 
@@ -36,12 +38,19 @@ class SubnetGroups:
             group = state.db_subnet_group
             if group is None:
                 if o.changes.add(f"create DB subnet group {name}"):
-                    o.rds.create_db_subnet_group(
-                        DBSubnetGroupName=name,
-                        DBSubnetGroupDescription=description,
-                        SubnetIds=database,
-                        Tags=ansible_dict_to_boto3_tag_list(tags),
-                        aws_retry=True,
+                    create_once(
+                        lambda: o.rds.create_db_subnet_group(
+                            DBSubnetGroupName=name,
+                            DBSubnetGroupDescription=description,
+                            SubnetIds=database,
+                            Tags=ansible_dict_to_boto3_tag_list(tags),
+                        ),
+                        lambda: not_found(
+                            lambda: o.rds.describe_db_subnet_groups(DBSubnetGroupName=name, aws_retry=True),
+                            "DBSubnetGroupNotFoundFault",
+                        ),
+                        f"DB subnet group {name}",
+                        o.warnings,
                     )
             else:
                 have = {s["SubnetIdentifier"] for s in group["Subnets"]}
@@ -61,12 +70,21 @@ class SubnetGroups:
             group = state.cache_subnet_group
             if group is None:
                 if o.changes.add(f"create ElastiCache subnet group {name}"):
-                    o.elasticache.create_cache_subnet_group(
-                        CacheSubnetGroupName=name,
-                        CacheSubnetGroupDescription=description,
-                        SubnetIds=database,
-                        Tags=ansible_dict_to_boto3_tag_list(tags),
-                        aws_retry=True,
+                    create_once(
+                        lambda: o.elasticache.create_cache_subnet_group(
+                            CacheSubnetGroupName=name,
+                            CacheSubnetGroupDescription=description,
+                            SubnetIds=database,
+                            Tags=ansible_dict_to_boto3_tag_list(tags),
+                        ),
+                        lambda: not_found(
+                            lambda: o.elasticache.describe_cache_subnet_groups(
+                                CacheSubnetGroupName=name, aws_retry=True
+                            ),
+                            "CacheSubnetGroupNotFoundFault",
+                        ),
+                        f"ElastiCache subnet group {name}",
+                        o.warnings,
                     )
             else:
                 have = {s["SubnetIdentifier"] for s in group["Subnets"]}
