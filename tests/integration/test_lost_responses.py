@@ -210,7 +210,7 @@ def snapshot(emulator, region=REGION):
         if not role["Path"].startswith("/aws-service-role/"):
             found["role", role["RoleName"]] += 1
     for provider in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
-        found["oidc_provider", provider["Arn"].split("/", 1)[1]] += 1
+        found["oidc_provider", provider["Arn"].split("/", 1)[1].rsplit("/", 1)[0]] += 1  # the issuer id is random
     rds = client("rds")
     for group in rds.describe_db_subnet_groups()["DBSubnetGroups"]:
         found["db_subnet_group", group["DBSubnetGroupName"]] += 1
@@ -244,7 +244,8 @@ def snapshot(emulator, region=REGION):
             found["kms_key", tuple(sorted(aliases.get(key["KeyId"], [])))] += 1
     for secret in client("secretsmanager").list_secrets()["SecretList"]:
         if not secret.get("DeletedDate"):
-            found["secret", secret["Name"]] += 1
+            # RDS names the master password secrets it manages rds!db-<random id>
+            found["secret", "rds!db-*" if secret["Name"].startswith("rds!") else secret["Name"]] += 1
     for scope, waf_region in (("REGIONAL", region), ("CLOUDFRONT", "us-east-1")):
         if scope == "CLOUDFRONT" and region != "us-east-1":
             continue

@@ -22,9 +22,13 @@ import time
 from ..platform import Changes
 from ..platform import ReconcileError
 from ..platform import WaitTimeout
+from ..platform import create_once
+from ..platform import create_role
 from ..platform import identity_tags
+from ..platform import not_found
 from ..platform import partition_for
 from ..platform import resource_tags
+from ..platform import single_attempt
 from ..platform import tag_changes
 from ..platform import wait_for
 from . import spec as sp
@@ -48,7 +52,16 @@ class DatabaseReconciler:
     def __init__(self, params, region, clients, check_mode):
         self.p = params
         self.region = region
-        self.rds = clients["rds"]
+        # RDS creates take no idempotency token: each is sent once and, after an answer that leaves it unknown
+        # whether it acted, the identifier (unique in the region) is looked for before sending it again.
+        self.rds = single_attempt(
+            clients["rds"],
+            "CreateDBInstance",
+            "CreateDBInstanceReadReplica",
+            "CreateDBCluster",
+            "CreateDBParameterGroup",
+            "CreateDBClusterParameterGroup",
+        )
         self.iam = clients["iam"]
         self.clients = clients
         self.check_mode = check_mode
@@ -81,14 +94,24 @@ class DatabaseReconciler:
     def create(self, call, **kwargs):
         """``call(**kwargs)``; while a monitoring role made in this run is not yet visible to RDS (IAM is
         eventually consistent), RDS answers InvalidParameterValue about it: try again, within wait_timeout."""
-        kwargs["aws_retry"] = True
+        kwargs.pop("aws_retry", None)  # AWSRetry would send the create again after a lost answer
+        identifier = kwargs["DBInstanceIdentifier"]
+
+        def once():
+            return create_once(
+                lambda: call(**kwargs),
+                lambda: self.find_instance(identifier),
+                f"RDS instance {identifier}",
+                self.warnings,
+            )
+
         if not self.new_role:
-            return call(**kwargs)
+            return once()
         answer = {}
 
         def attempt():
             try:
-                answer["value"] = call(**kwargs)
+                answer["value"] = once()
                 return True
             except ClientError as error:
                 message = error.response.get("Error", {}).get("Message", "")
@@ -194,6 +217,13 @@ class DatabaseReconciler:
 
     # -- enhanced monitoring role -------------------------------------------------------------------------------------
 
+    def find_instance(self, identifier):
+        found = not_found(
+            lambda: self.rds.describe_db_instances(DBInstanceIdentifier=identifier, aws_retry=True)["DBInstances"],
+            "DBInstanceNotFound",
+        )
+        return {"DBInstance": found[0]} if found else None
+
     def monitoring_role(self):
         if not self.p["monitoring_interval"]:
             return None
@@ -205,12 +235,15 @@ class DatabaseReconciler:
         if role is None:
             if self.changes.add(f"create IAM role {name} (RDS enhanced monitoring)"):
                 self.new_role = True
-                role = self.iam.create_role(
-                    RoleName=name,
-                    AssumeRolePolicyDocument=json.dumps(st.MONITORING_TRUST),
-                    Description="RDS enhanced monitoring (stackops)",
-                    Tags=[{"Key": k, "Value": v} for k, v in self.tags("monitoring", name).items()],
-                    aws_retry=True,
+                role = create_role(
+                    self.iam,
+                    dict(
+                        RoleName=name,
+                        AssumeRolePolicyDocument=json.dumps(st.MONITORING_TRUST),
+                        Description="RDS enhanced monitoring (stackops)",
+                        Tags=[{"Key": k, "Value": v} for k, v in self.tags("monitoring", name).items()],
+                    ),
+                    self.warnings,
                 )["Role"]
             self.state.role_policies = []
         if policy not in self.state.role_policies:
