@@ -220,6 +220,8 @@ def main():
     except (BotoCoreError, ClientError) as error:
         done = "; ".join(reconciler.changes.items) or "nothing"
         module.fail_json_aws(error, msg=f"search converge failed (done before the failure: {done})")
+    for warning in reconciler.warnings:
+        module.warn(warning)
     result = dict(changed=bool(reconciler.changes), search=search, changes=reconciler.changes.items)
     if module._diff:
         result["diff"] = dict(before=reconciler.before_snapshot, after=reconciler.after())
