@@ -363,3 +363,73 @@ def test_nothing_else_is_left_twice_and_the_rerun_changes_nothing(outcomes, grou
     assert outcome["again"].changed() == 0, [
         r.get("changes") for r in outcome["again"].results("Converge") if r.get("changed")
     ]
+
+
+# -- what lost responses left before creates were guarded: adopted or removed, and said so --------------------------
+
+
+def _identity(platform, environment, component):
+    return {"stackops:platform": platform, "stackops:environment": environment, "stackops:component": component}
+
+
+def test_orphans_of_lost_creates_are_removed_and_reported(emulator, playbook):
+    """An empty second VPC and a detached internet gateway with the network's tags, and a KMS key tagged for a
+    purpose whose alias names another key: each goes (the key with AWS's longest deletion window), the run says
+    so, and the next run has nothing to do."""
+    dev = {"inventory": "inventories/dev", "limit": "dev-use1"}
+    assert playbook(SECURITY_STACK, **dev).rc == 0
+    ec2, kms = emulator.boto3_client("ec2"), emulator.boto3_client("kms")
+    network = [{"Key": k, "Value": v} for k, v in _identity("moneytrack", "dev", "network").items()]
+    security = _identity("moneytrack", "dev", "security")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": network}])
+    igw = ec2.create_internet_gateway(TagSpecifications=[{"ResourceType": "internet-gateway", "Tags": network}])
+    key = kms.create_key(
+        Tags=[{"TagKey": k, "TagValue": v} for k, v in {**security, "stackops:kms-purpose": "data"}.items()]
+    )["KeyMetadata"]["KeyId"]
+    orphans = {vpc["Vpc"]["VpcId"], igw["InternetGateway"]["InternetGatewayId"], key}
+
+    run = playbook(SECURITY_STACK, **dev)
+    assert run.rc == 0, run.messages()
+    changes = [c for r in run.results("Converge") for c in r.get("changes", [])]
+    for resource in orphans:
+        assert any(resource in sentence for sentence in changes), (resource, changes)
+    identity = [{"Name": f"tag:{k}", "Values": [v]} for k, v in _identity("moneytrack", "dev", "network").items()]
+    assert len(ec2.describe_vpcs(Filters=identity)["Vpcs"]) == 1
+    assert [g["Attachments"] != [] for g in ec2.describe_internet_gateways(Filters=identity)["InternetGateways"]] == [
+        True
+    ]
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+    emulator.clear_calls()
+    again = playbook(SECURITY_STACK, **dev)
+    assert again.rc == 0 and again.changed() == 0, again.messages()
+    assert emulator.writes() == []
+
+
+def test_an_extra_identical_task_definition_revision_is_deregistered_not_deployed(emulator, playbook):
+    local = {"inventory": "inventories/local", "limit": "local-use1"}
+    assert playbook(SECURITY_STACK, **local).rc == 0
+    assert playbook("playbooks/cluster.yml", **local).rc == 0
+    ecs = emulator.boto3_client("ecs")
+    service = ecs.describe_services(cluster="demo-local", services=["api"])["services"][0]
+    in_use = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    copy = {
+        k: v
+        for k, v in in_use.items()
+        if k
+        in (
+            "family", "containerDefinitions", "taskRoleArn", "executionRoleArn", "networkMode", "volumes",
+            "placementConstraints", "requiresCompatibilities", "cpu", "memory", "runtimePlatform",
+        )
+    }  # fmt: skip
+    extra = ecs.register_task_definition(**copy)["taskDefinition"]["taskDefinitionArn"]
+
+    run = playbook("playbooks/cluster.yml", **local)
+    assert run.rc == 0, run.messages()
+    changes = [c for r in run.results("Converge") for c in r.get("changes", [])]
+    revision = extra.rsplit("/", 1)[1]
+    assert any(f"deregister task definition {revision}" in c for c in changes), changes
+    assert not any("update ECS service api" in c for c in changes), changes
+    assert ecs.describe_task_definition(taskDefinition=extra)["taskDefinition"]["status"] == "INACTIVE"
+    after = ecs.describe_services(cluster="demo-local", services=["api"])["services"][0]
+    assert after["taskDefinition"] == service["taskDefinition"]
