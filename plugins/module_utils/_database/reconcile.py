@@ -204,6 +204,7 @@ class DatabaseReconciler:
                 f"primary_region: the primary instance {self.names.primary} does not exist in {self.p['primary_region']}; "
                 "converge the primary region first (the DR replica is made from it)"
             )
+        self.refuse_what_rds_cannot_do()
         self.parameter_group.converge()
         role_arn = self.monitoring_role()
         if self.aurora:
@@ -216,6 +217,31 @@ class DatabaseReconciler:
         self.after_snapshot = self.snapshot(planned=True)
 
     # -- enhanced monitoring role -------------------------------------------------------------------------------------
+
+    def refuse_what_rds_cannot_do(self):
+        """RDS refuses a lower engine version and smaller allocated storage (as EKS, ElastiCache and OpenSearch
+        refuse a downgrade): the run stops here, after the reads and before any write, saying what to do."""
+        p, problems = self.p, []
+        current = self.state.cluster if self.aurora else self.state.instances.get(self.names.primary)
+        if not current:
+            return
+        name = current.get("DBClusterIdentifier") if self.aurora else current.get("DBInstanceIdentifier")
+        want, have = str(p["engine_version"]), current.get("EngineVersion")
+        if have and not sp.version_matches(want, have) and sp.version_key(want) < sp.version_key(have):
+            problems.append(
+                f"engine_version: {name} runs {have}; RDS cannot downgrade it to {want} (restore a snapshot into a "
+                "new instance with the older version instead)"
+            )
+        if not self.aurora:
+            pending = current.get("PendingModifiedValues") or {}
+            storage = pending.get("AllocatedStorage", current.get("AllocatedStorage"))
+            if storage and p.get("allocated_storage") and p["allocated_storage"] < storage:
+                problems.append(
+                    f"allocated_storage: {name} has {storage} GiB; RDS cannot shrink storage to "
+                    f"{p['allocated_storage']} GiB (keep {storage} or more, or move the data to a new instance)"
+                )
+        if problems:
+            raise ReconcileError("; ".join(problems) + ". Nothing was changed.")
 
     def find_instance(self, identifier):
         found = not_found(

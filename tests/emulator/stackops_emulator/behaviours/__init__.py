@@ -23,6 +23,7 @@ from .opensearch_domain_processing import OpenSearchDomainProcessing
 from .rds_adjacent_windows import RdsAdjacentWindows
 from .rds_cross_region_replica import RdsCrossRegionReplica
 from .rds_pending_modifications import RdsPendingModifications
+from .rds_port_number import RdsPortNumber
 from .rds_performance_insights import RdsPerformanceInsights
 
 
@@ -33,6 +34,7 @@ def all_behaviours():
         Ec2SecurityGroupRuleDescription(),
         Ec2NatGatewayDeleteDisassociates(),
         RdsPerformanceInsights(),
+        RdsPortNumber(),
         RdsPendingModifications(),
         RdsCrossRegionReplica(),
         RdsAdjacentWindows(),
