@@ -23,8 +23,8 @@ from .opensearch_domain_processing import OpenSearchDomainProcessing
 from .rds_adjacent_windows import RdsAdjacentWindows
 from .rds_cross_region_replica import RdsCrossRegionReplica
 from .rds_pending_modifications import RdsPendingModifications
-from .rds_port_number import RdsPortNumber
 from .rds_performance_insights import RdsPerformanceInsights
+from .rds_port_number import RdsPortNumber
 
 
 def all_behaviours():
