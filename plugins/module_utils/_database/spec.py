@@ -41,7 +41,18 @@ LOG_EXPORTS = {
 ACU_MIN, ACU_MAX = 0.5, 256
 # The sizes RDS offers per instance family ("DB instance classes" in the RDS User Guide, supported-classes
 # tables): a class outside them (db.t3.4xlarge, db.r6g.24xlarge) does not exist and CreateDBInstance refuses it.
-_SIZES_TO = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge", "48xlarge")
+_SIZES_TO = (
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "32xlarge",
+    "48xlarge",
+)
 _BURSTABLE = ("micro", "small", "medium", "large", "xlarge", "2xlarge")
 
 

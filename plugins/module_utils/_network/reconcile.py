@@ -16,6 +16,11 @@ deletions, and this class decides the order.
 
 from __future__ import annotations
 
+try:
+    import botocore.exceptions
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing library
+
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ..platform import Changes
@@ -225,6 +230,7 @@ class NetworkReconciler:
                 f"azs: {', '.join(unknown)} is not an availability zone of {self.region} "
                 f"(it has {', '.join(sorted(self.state.azs))})"
             )
+        self._check_endpoint_services()
         vpc = self.state.vpc
         if vpc and vpc["CidrBlock"] != self.p["cidr"]:
             raise ReconcileError(
@@ -239,6 +245,25 @@ class NetworkReconciler:
                     f"subnets: {subnet['cidr']} exists as {existing['SubnetId']} in {existing['AvailabilityZone']}, the spec "
                     f"puts it in {subnet['az']}. A subnet cannot move between AZs: change the CIDR or delete the subnet."
                 )
+
+    def _check_endpoint_services(self):
+        """Endpoints still to create name services the region offers: AWS answers InvalidServiceName for
+        others (services differ by region). Existing endpoints cost no call."""
+        have = {e["ServiceName"] for e in self.state.endpoints}
+        wanted = [s for s in self.p.get("endpoints") or [] if f"com.amazonaws.{self.region}.{s}" not in have]
+        missing = []
+        for index, short in enumerate(self.p.get("endpoints") or []):
+            if short not in wanted:
+                continue
+            name = f"com.amazonaws.{self.region}.{short}"
+            try:
+                self.ec2.describe_vpc_endpoint_services(ServiceNames=[name], aws_retry=True)
+            except botocore.exceptions.ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "InvalidServiceName":
+                    raise
+                missing.append(f"endpoints[{index}]: {short!r} is not a VPC endpoint service of {self.region} ({name})")
+        if missing:
+            raise ReconcileError("; ".join(missing) + "; nothing was created")
 
     def vpc(self):
         vpc = self.state.vpc
