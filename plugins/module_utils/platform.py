@@ -466,3 +466,129 @@ def info_module(state, key, what, **options):
     ``state.info(clients, params, region)`` with the clients ``state.INFO_SERVICES`` names, through run_info."""
     module = AnsibleAWSModule(argument_spec=dict(options, **INFO_ARGUMENT_SPEC), supports_check_mode=True)
     run_info(module, lambda region: state.info(clients(module, state.INFO_SERVICES), module.params, region), key, what)
+
+
+# -- creates that survive a lost response ------------------------------------------------------------------------------
+# A create whose answer is a 5xx, a timeout or a dropped connection may have acted: AWS documents 5xx as
+# "the request may or may not have been processed". Retrying it blindly makes a second resource when the API
+# takes no idempotency token (CreateVpc, CreateKey, RegisterTaskDefinition, ...). So such a create is tried
+# once (no botocore retry, no AWSRetry), and after an ambiguous failure the resource is looked for by its tags
+# or unique name before creating again. Throttling is still retried: a throttled call never acted.
+
+THROTTLING_CODES = frozenset(
+    (
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "EC2ThrottledException",
+    )
+)
+AMBIGUOUS_CODES = frozenset(("RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"))
+
+
+def _error_code(parsed):
+    return ((parsed or {}).get("Error") or {}).get("Code")
+
+
+def _retry_only_when_safe(response=None, caught_exception=None, **kwargs):
+    """A ``needs-retry`` handler: False (do not retry) when the call may have acted, None (let the
+    standard retry decide) when it surely did not (throttled, refused, never connected)."""
+    if caught_exception is not None:
+        # Never connected: nothing reached AWS. Anything later (read timeout, connection closed) may have acted.
+        return None if isinstance(caught_exception, botocore.exceptions.ConnectionError) else False
+    if response is None:
+        return None
+    http, parsed = response
+    code = _error_code(parsed)
+    if code in THROTTLING_CODES:
+        return None
+    if http.status_code >= 500 or code in AMBIGUOUS_CODES:
+        return False
+    return None
+
+
+def single_attempt(client, *operations):
+    """Make botocore send ``operations`` (``"CreateVpc"``) of ``client`` once when the answer leaves it unknown
+    whether the call acted; throttled calls are still retried. Pair with ``create_once``."""
+    try:
+        meta = client.meta
+        service = meta.service_model.service_id.hyphenize()
+    except AttributeError:
+        return client  # not a botocore client (a test's fake): nothing retries it
+    for operation in operations:
+        meta.events.register_first(
+            f"needs-retry.{service}.{operation}",
+            _retry_only_when_safe,
+            unique_id=f"stackops-single-attempt-{service}-{operation}",
+        )
+    return client
+
+
+def is_ambiguous(error):
+    """True when a failed call may still have acted: a 5xx, a request timeout, a read timeout, a dropped
+    connection. A 4xx (refused) or a failure to connect did not act."""
+    if isinstance(error, botocore.exceptions.ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        code = _error_code(error.response)
+        return code not in THROTTLING_CODES and (status >= 500 or code in AMBIGUOUS_CODES)
+    return isinstance(error, botocore.exceptions.HTTPClientError)
+
+
+def create_once(create, find, what, warnings=None, attempts=4, settle=5.0):
+    """``create()``; when its answer is ambiguous (``is_ambiguous``), ``find()`` what it may have made (by
+    tags or unique name, polled up to ``settle`` seconds: reads after a create are eventually consistent) and
+    return that, else create again (up to ``attempts`` creates). ``create`` must call an operation made
+    ``single_attempt`` and must not pass ``aws_retry`` (AWSRetry would repeat it). A lost answer that was
+    adopted is noted in ``warnings``.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return create()
+        except (botocore.exceptions.ClientError, botocore.exceptions.HTTPClientError) as error:
+            if not is_ambiguous(error) or attempt == attempts:
+                raise
+            lost = error
+        deadline = time.monotonic() + settle
+        delay = 0.25
+        while True:
+            found = find()
+            if found:
+                if warnings is not None:
+                    warnings.append(f"{what}: the answer to its create was lost ({lost}); adopted what it made")
+                return found
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def create_log_group(logs, params, warnings=None):
+    """CreateLogGroup once; after a lost answer the group of that name (unique in a region) is adopted."""
+    name = params["logGroupName"]
+    single_attempt(logs, "CreateLogGroup")
+
+    def find():
+        groups = logs.describe_log_groups(logGroupNamePrefix=name, aws_retry=True)["logGroups"]
+        return next((g for g in groups if g["logGroupName"] == name), None)
+
+    return create_once(lambda: logs.create_log_group(**params), find, f"log group {name}", warnings)
+
+
+def create_role(iam, params, warnings=None):
+    """CreateRole once; after a lost answer the role of that name (unique in the account) is adopted.
+    Returns CreateRole's answer (``{"Role": ...}``) either way."""
+    single_attempt(iam, "CreateRole")
+
+    def find():
+        role = not_found(lambda: iam.get_role(RoleName=params["RoleName"], aws_retry=True)["Role"], "NoSuchEntity")
+        return {"Role": role} if role else None
+
+    return create_once(lambda: iam.create_role(**params), find, f"IAM role {params['RoleName']}", warnings)

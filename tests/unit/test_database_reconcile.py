@@ -11,6 +11,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from botocore.stub import Stubber
 
 from ansible_collections.stackops.platform.plugins.module_utils._database.reconcile import DatabaseReconciler
+from ansible_collections.stackops.platform.plugins.module_utils.platform import ReconcileError
 
 ROLE = "arn:aws:iam::123456789012:role/moneytrack-prod-rds-monitoring-us-east-1"
 POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
@@ -179,16 +180,18 @@ def test_check_mode_plans_the_modification_without_calling_it():
     ]
 
 
-def test_storage_never_shrinks_and_versions_never_go_back():
+def test_a_storage_shrink_and_a_version_downgrade_are_refused_before_any_write():
+    """RDS refuses both; so does the converge, after its reads and before its first write (the EKS, cache and
+    search tiers refuse a downgrade the same way)."""
     clients, rds_stub, iam_stub = _clients(
         instance(AllocatedStorage=800, EngineVersion="16.4", DBInstanceClass="db.r6g.2xlarge")
     )
-    with rds_stub, iam_stub:
-        reconciler = DatabaseReconciler(dict(PARAMS), "us-east-1", clients, check_mode=False)
+    reconciler = DatabaseReconciler(dict(PARAMS), "us-east-1", clients, check_mode=False)
+    with rds_stub, iam_stub, pytest.raises(ReconcileError) as refused:
         reconciler.converge()
+    assert "RDS cannot shrink storage to 500 GiB" in str(refused.value)
+    assert "RDS cannot downgrade it to 15" in str(refused.value)
     assert reconciler.changes.items == []
-    assert any("cannot shrink storage to 500 GiB" in w for w in reconciler.warnings)
-    assert any("RDS cannot downgrade to 15" in w for w in reconciler.warnings)
 
 
 def test_a_major_upgrade_brings_the_new_family_s_parameter_group_in_the_same_call():

@@ -20,10 +20,12 @@ from .._ecs import state as ecs_state
 from .._security import state as security_state
 from ..platform import Changes
 from ..platform import ReconcileError
+from ..platform import create_once
 from ..platform import identity_tags
 from ..platform import not_found
 from ..platform import partition_for
 from ..platform import resource_tags
+from ..platform import single_attempt
 from ..platform import sync_tags
 from ..platform import tags_purged
 from .spec import DEFAULT_SSL_POLICY
@@ -42,7 +44,15 @@ class AlbReconciler:
     def __init__(self, params, region, clients, check_mode):
         self.p = params
         self.region = region
-        self.c = clients
+        self.c = dict(clients)
+        # Creates without an idempotency token: sent once, then looked for by name, port or priority after
+        # an answer that leaves it unknown whether they acted (platform.create_once).
+        if "elbv2" in clients:
+            self.c["elbv2"] = single_attempt(
+                clients["elbv2"], "CreateLoadBalancer", "CreateTargetGroup", "CreateListener", "CreateRule"
+            )
+        if "s3" in clients:
+            self.c["s3"] = single_attempt(clients["s3"], "CreateBucket")
         self.changes = Changes(check_mode)
         self.warnings = []
         self.partition = partition_for(region)
@@ -368,7 +378,12 @@ class AlbReconciler:
                 params = {"Bucket": bucket}
                 if self.region != "us-east-1":
                     params["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
-                s3.create_bucket(aws_retry=True, **params)
+                create_once(
+                    lambda: s3.create_bucket(**params),
+                    lambda: not_found(lambda: s3.head_bucket(Bucket=bucket), "404", "NoSuchBucket", "NotFound"),
+                    f"S3 bucket {bucket}",
+                    self.warnings,
+                )
         block = {
             key: True for key in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
         }
@@ -406,15 +421,21 @@ class AlbReconciler:
         name = self.names.load_balancer
         if self.lb is None:
             if self.changes.add(f"create load balancer {name} (internet-facing, {len(self.subnets)} public subnets)"):
-                self.lb = elb.create_load_balancer(
-                    Name=name,
-                    Subnets=self.subnets,
-                    SecurityGroups=[self.group_id],
-                    Scheme="internet-facing",
-                    Type="application",
-                    IpAddressType="ipv4",
-                    Tags=ansible_dict_to_boto3_tag_list(self.resource_tags(name)),
-                    aws_retry=True,
+                self.lb = create_once(
+                    lambda: elb.create_load_balancer(
+                        Name=name,
+                        Subnets=self.subnets,
+                        SecurityGroups=[self.group_id],
+                        Scheme="internet-facing",
+                        Type="application",
+                        IpAddressType="ipv4",
+                        Tags=ansible_dict_to_boto3_tag_list(self.resource_tags(name)),
+                    ),
+                    lambda: not_found(
+                        lambda: elb.describe_load_balancers(Names=[name], aws_retry=True), "LoadBalancerNotFound"
+                    ),
+                    f"load balancer {name}",
+                    self.warnings,
                 )["LoadBalancers"][0]
                 self.attributes = {}
             else:
@@ -464,7 +485,7 @@ class AlbReconciler:
             if group is None:
                 self.tg_arns[service] = None
                 if self.changes.add(f"create target group {name} (ip, port {target['port']}, health {check['path']})"):
-                    self.tg_arns[service] = elb.create_target_group(
+                    params = dict(
                         Name=name,
                         Protocol="HTTP",
                         Port=target["port"],
@@ -473,8 +494,15 @@ class AlbReconciler:
                         Tags=ansible_dict_to_boto3_tag_list(
                             self.resource_tags(name, **{ecs_state.TAG_SERVICE: service})
                         ),
-                        aws_retry=True,
                         **health,
+                    )
+                    self.tg_arns[service] = create_once(
+                        lambda params=params: elb.create_target_group(**params),
+                        lambda name=name: not_found(
+                            lambda: elb.describe_target_groups(Names=[name], aws_retry=True), "TargetGroupNotFound"
+                        ),
+                        f"target group {name}",
+                        self.warnings,
                     )["TargetGroups"][0]["TargetGroupArn"]
                 continue
             arn = group["TargetGroupArn"]
@@ -519,11 +547,15 @@ class AlbReconciler:
                 self.changes.add(f"create listener HTTPS 443 ({desired['ssl_policy']}, {desired['default']})")
                 and lb_arn
             ):
-                listener = elb.create_listener(
-                    LoadBalancerArn=lb_arn,
-                    Tags=ansible_dict_to_boto3_tag_list(self.resource_tags("https")),
-                    aws_retry=True,
-                    **params,
+                listener = create_once(
+                    lambda: elb.create_listener(
+                        LoadBalancerArn=lb_arn,
+                        Tags=ansible_dict_to_boto3_tag_list(self.resource_tags("https")),
+                        **params,
+                    ),
+                    lambda: self._find_listener(lb_arn, 443),
+                    "listener HTTPS 443",
+                    self.warnings,
                 )["Listeners"][0]
                 self.listeners[443] = listener
         elif self._https_view(https) != desired and self.changes.add(
@@ -533,13 +565,17 @@ class AlbReconciler:
         http = self.listeners.get(80)
         if http is None:
             if self.changes.add("create listener HTTP 80 (redirect to HTTPS 443)") and lb_arn:
-                elb.create_listener(
-                    LoadBalancerArn=lb_arn,
-                    Protocol="HTTP",
-                    Port=80,
-                    DefaultActions=self.REDIRECT,
-                    Tags=ansible_dict_to_boto3_tag_list(self.resource_tags("http")),
-                    aws_retry=True,
+                create_once(
+                    lambda: elb.create_listener(
+                        LoadBalancerArn=lb_arn,
+                        Protocol="HTTP",
+                        Port=80,
+                        DefaultActions=self.REDIRECT,
+                        Tags=ansible_dict_to_boto3_tag_list(self.resource_tags("http")),
+                    ),
+                    lambda: self._find_listener(lb_arn, 80),
+                    "listener HTTP 80",
+                    self.warnings,
                 )
         elif self._action_view(http.get("DefaultActions") or []) != self._action_view(
             self.REDIRECT
@@ -557,12 +593,16 @@ class AlbReconciler:
             current = self.rules.get(priority)
             if current is None:
                 if self.changes.add(f"create listener rule {priority}: {describe_rule(rule)}") and listener:
-                    elb.create_rule(
-                        ListenerArn=listener["ListenerArn"],
-                        Priority=priority,
-                        Conditions=rule_conditions(rule),
-                        Actions=actions,
-                        aws_retry=True,
+                    create_once(
+                        lambda priority=priority, rule=rule, actions=actions: elb.create_rule(
+                            ListenerArn=listener["ListenerArn"],
+                            Priority=priority,
+                            Conditions=rule_conditions(rule),
+                            Actions=actions,
+                        ),
+                        lambda priority=priority: self._find_rule(listener["ListenerArn"], priority),
+                        f"listener rule {priority}",
+                        self.warnings,
                     )
             elif self._rule_view(current) != describe_rule(rule) and self.changes.add(
                 f"listener rule {priority}: {self._rule_view(current)} becomes {describe_rule(rule)}"
@@ -575,6 +615,15 @@ class AlbReconciler:
                 f"delete listener rule {priority}: {self._rule_view(current)}"
             ):
                 elb.delete_rule(RuleArn=current["RuleArn"], aws_retry=True)
+
+    def _find_listener(self, lb_arn, port):
+        listeners = self.c["elbv2"].describe_listeners(LoadBalancerArn=lb_arn, aws_retry=True)["Listeners"]
+        found = [listener for listener in listeners if listener["Port"] == port]
+        return {"Listeners": found} if found else None
+
+    def _find_rule(self, listener_arn, priority):
+        rules = self.c["elbv2"].describe_rules(ListenerArn=listener_arn, aws_retry=True)["Rules"]
+        return next((r for r in rules if r["Priority"] == str(priority)), None)
 
     def converge_waf(self):
         if not self.p.get("waf") or not self.acl_wanted or self.acl_current == self.acl_wanted:

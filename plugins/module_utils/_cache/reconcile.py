@@ -19,8 +19,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 
 from ..platform import Changes
 from ..platform import ReconcileError
+from ..platform import client_token
+from ..platform import create_log_group
+from ..platform import create_once
 from ..platform import identity_tags
+from ..platform import not_found
 from ..platform import resource_tags
+from ..platform import single_attempt
 from ..platform import sync_tags
 from ..platform import tags_purged
 from ..platform import wait_for
@@ -53,7 +58,9 @@ class CacheReconciler:
     def __init__(self, params, clients, check_mode):
         self.p = params
         self.clients = clients
-        self.ec = clients["elasticache"]
+        # ElastiCache creates take no idempotency token: sent once, then looked for by name after an answer
+        # that leaves it unknown whether they acted. CreateSecret carries a ClientRequestToken.
+        self.ec = single_attempt(clients["elasticache"], "CreateReplicationGroup", "CreateCacheParameterGroup")
         self.family = family_of(params["engine"], params["engine_version"])
         self.names = Names(params["name"], self.family)
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
@@ -298,6 +305,7 @@ class CacheReconciler:
             if self.p.get("auth_token_secret_kms_key"):
                 kwargs["KmsKeyId"] = self.p["auth_token_secret_kms_key"]
             kwargs["Tags"] = ansible_dict_to_boto3_tag_list(self.tags(name))
+            kwargs["ClientRequestToken"] = client_token()  # a retry after a lost answer returns the first secret
             created = sm.create_secret(aws_retry=True, **kwargs)
             self.secret_arn = created["ARN"]
             if rotate:
@@ -326,7 +334,7 @@ class CacheReconciler:
         group = self.state.log_group
         if group is None:
             if self.changes.add(f"create log group {name} ({retention} days)"):
-                logs.create_log_group(logGroupName=name, tags=self.tags(name), aws_retry=True)
+                create_log_group(logs, {"logGroupName": name, "tags": self.tags(name)}, self.warnings)
                 logs.put_retention_policy(logGroupName=name, retentionInDays=retention, aws_retry=True)
         elif group.get("retentionInDays") != retention:
             if self.changes.add(f"log group {name}: retention {group.get('retentionInDays')} to {retention} days"):
@@ -338,12 +346,19 @@ class CacheReconciler:
         current = self.state.parameters if self.state.parameter_group else {}
         if self.state.parameter_group is None:
             if self.changes.add(f"create parameter group {name} ({self.family})"):
-                self.ec.create_cache_parameter_group(
-                    CacheParameterGroupName=name,
-                    CacheParameterGroupFamily=self.family,
-                    Description=f"{self.names.replication_group} ({self.family})",
-                    Tags=ansible_dict_to_boto3_tag_list(self.tags(name)),
-                    aws_retry=True,
+                create_once(
+                    lambda: self.ec.create_cache_parameter_group(
+                        CacheParameterGroupName=name,
+                        CacheParameterGroupFamily=self.family,
+                        Description=f"{self.names.replication_group} ({self.family})",
+                        Tags=ansible_dict_to_boto3_tag_list(self.tags(name)),
+                    ),
+                    lambda: not_found(
+                        lambda: self.ec.describe_cache_parameter_groups(CacheParameterGroupName=name, aws_retry=True),
+                        "CacheParameterGroupNotFound",
+                    ),
+                    f"parameter group {name}",
+                    self.warnings,
                 )
         changed = {k: v for k, v in desired.items() if current.get(k) != v}
         removed = sorted(k for k in current if k not in desired)
@@ -427,7 +442,16 @@ class CacheReconciler:
             kwargs["LogDeliveryConfigurations"] = [
                 {k: v for k, v in item.items() if k != "Enabled"} for item in self._log_delivery()
             ]
-        self.ec.create_replication_group(aws_retry=True, **kwargs)
+        name = self.names.replication_group
+        create_once(
+            lambda: self.ec.create_replication_group(**kwargs),
+            lambda: not_found(
+                lambda: self.ec.describe_replication_groups(ReplicationGroupId=name, aws_retry=True),
+                "ReplicationGroupNotFoundFault",
+            ),
+            f"replication group {name}",
+            self.warnings,
+        )
         self._wait(f"replication group {self.names.replication_group} to be available")
 
     def _modify(self, token):

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from ..platform import create_once
+from ..platform import not_found
 from . import spec as sp
 from . import state as st
 from .instance import add_modification
@@ -73,7 +75,20 @@ class AuroraCluster:
                     kwargs["KmsKeyId"] = self.o.p["kms_key_id"]
                 if self.o.p.get("subnet_group_name"):
                     kwargs["DBSubnetGroupName"] = self.o.p["subnet_group_name"]
-                self.o.state.cluster = self.o.rds.create_db_cluster(aws_retry=True, **kwargs)["DBCluster"]
+                rds = self.o.rds
+                self.o.state.cluster = create_once(
+                    lambda: rds.create_db_cluster(**kwargs),
+                    lambda: not_found(
+                        lambda: {
+                            "DBCluster": rds.describe_db_clusters(DBClusterIdentifier=identifier, aws_retry=True)[
+                                "DBClusters"
+                            ][0]
+                        },
+                        "DBClusterNotFoundFault",
+                    ),
+                    f"Aurora cluster {identifier}",
+                    self.o.warnings,
+                )["DBCluster"]
                 self.o.wait_available(identifier, cluster=True)
         else:
             self._modify(cluster, desired)

@@ -106,6 +106,10 @@ class Instances:
                     continue
             elif key == "PreferredMaintenanceWindow":
                 have = (instance.get(key) or "").lower()
+            elif key == "DBPortNumber":
+                have = (instance.get("Endpoint") or {}).get("Port")
+                if have is None:
+                    continue  # no endpoint yet (still creating): nothing to compare
             elif key in sp.DEFERRED:
                 have = _effective(instance, key)
             else:
@@ -184,6 +188,9 @@ class Instances:
         if instance is None:
             self._create(identifier, desired)
             return
+        # The port is not a CreateDBInstance setting of the settings above (CreateDBInstance takes Port,
+        # ModifyDBInstance DBPortNumber): compared here, so that a port changed in the spec is applied.
+        desired = {**desired, "DBPortNumber": self.o.p["port"]}
         if instance.get("ReadReplicaSourceDBInstanceIdentifier"):
             raise ReconcileError(
                 f"{identifier} is a read replica of {instance['ReadReplicaSourceDBInstanceIdentifier']}; promote it or rename the tier"
@@ -277,6 +284,7 @@ def show(value):
 
 
 _LABELS = {
+    "DBPortNumber": "port (the instance restarts)",
     "DBInstanceClass": "instance class",
     "AllocatedStorage": "allocated storage (GiB)",
     "MaxAllocatedStorage": "storage autoscaling limit (GiB)",

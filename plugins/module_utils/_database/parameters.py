@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from ..platform import create_once
+from ..platform import not_found
 from . import spec as sp
 
 
@@ -22,12 +24,23 @@ class ParameterGroup:
                     DBParameterGroupFamily=family,
                     Description=f"{self.o.p['name']} PostgreSQL parameters (stackops)",
                     Tags=self.o.tag_list("parameters", name),
-                    aws_retry=True,
                 )
+                rds = self.o.rds
                 if self.o.aurora:
-                    self.o.rds.create_db_cluster_parameter_group(DBClusterParameterGroupName=name, **kwargs)
+                    create = lambda: rds.create_db_cluster_parameter_group(DBClusterParameterGroupName=name, **kwargs)  # noqa: E731
+                    find = lambda: not_found(  # noqa: E731
+                        lambda: rds.describe_db_cluster_parameter_groups(
+                            DBClusterParameterGroupName=name, aws_retry=True
+                        ),
+                        "DBParameterGroupNotFound",
+                    )
                 else:
-                    self.o.rds.create_db_parameter_group(DBParameterGroupName=name, **kwargs)
+                    create = lambda: rds.create_db_parameter_group(DBParameterGroupName=name, **kwargs)  # noqa: E731
+                    find = lambda: not_found(  # noqa: E731
+                        lambda: rds.describe_db_parameter_groups(DBParameterGroupName=name, aws_retry=True),
+                        "DBParameterGroupNotFound",
+                    )
+                create_once(create, find, f"parameter group {name}", self.o.warnings)
         current = self.o.state.parameters
         changed = [
             {"ParameterName": key, "ParameterValue": value, "ApplyMethod": method}

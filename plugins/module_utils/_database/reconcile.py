@@ -25,9 +25,13 @@ from ..platform import Changes
 from ..platform import ReconcileError
 from ..platform import WaitTimeout
 from ..platform import after_iam_propagation
+from ..platform import create_once
+from ..platform import create_role
 from ..platform import identity_tags
+from ..platform import not_found
 from ..platform import partition_for
 from ..platform import resource_tags
+from ..platform import single_attempt
 from ..platform import sync_tags
 from ..platform import tags_purged
 from ..platform import wait_for
@@ -45,7 +49,16 @@ class DatabaseReconciler:
     def __init__(self, params, region, clients, check_mode):
         self.p = params
         self.region = region
-        self.rds = clients["rds"]
+        # RDS creates take no idempotency token: each is sent once and, after an answer that leaves it unknown
+        # whether it acted, the identifier (unique in the region) is looked for before sending it again.
+        self.rds = single_attempt(
+            clients["rds"],
+            "CreateDBInstance",
+            "CreateDBInstanceReadReplica",
+            "CreateDBCluster",
+            "CreateDBParameterGroup",
+            "CreateDBClusterParameterGroup",
+        )
         self.iam = clients["iam"]
         self.clients = clients
         self.check_mode = check_mode
@@ -77,11 +90,21 @@ class DatabaseReconciler:
     def create(self, call, **kwargs):
         """``call(**kwargs)``; while a monitoring role made in this run is not yet visible to RDS (IAM is
         eventually consistent), RDS answers InvalidParameterValue about it: try again, within wait_timeout."""
-        kwargs["aws_retry"] = True
+        kwargs.pop("aws_retry", None)  # AWSRetry would send the create again after a lost answer
+        identifier = kwargs["DBInstanceIdentifier"]
+
+        def once():
+            return create_once(
+                lambda: call(**kwargs),
+                lambda: self.find_instance(identifier),
+                f"RDS instance {identifier}",
+                self.warnings,
+            )
+
         if not self.new_role:
-            return call(**kwargs)
+            return once()
         return after_iam_propagation(
-            lambda: call(**kwargs),
+            once,
             min(self.remaining(), 120),
             "the new enhanced monitoring role to reach RDS",
             ("InvalidParameterValue",),
@@ -156,6 +179,7 @@ class DatabaseReconciler:
                 f"primary_region: the primary instance {self.names.primary} does not exist in {self.p['primary_region']}; "
                 "converge the primary region first (the DR replica is made from it)"
             )
+        self.refuse_what_rds_cannot_do()
         self.parameter_group.converge()
         role_arn = self.monitoring_role()
         if self.aurora:
@@ -174,6 +198,38 @@ class DatabaseReconciler:
 
     # -- enhanced monitoring role -------------------------------------------------------------------------------------
 
+    def refuse_what_rds_cannot_do(self):
+        """RDS refuses a lower engine version and smaller allocated storage (as EKS, ElastiCache and OpenSearch
+        refuse a downgrade): the run stops here, after the reads and before any write, saying what to do."""
+        p, problems = self.p, []
+        current = self.state.cluster if self.aurora else self.state.instances.get(self.names.primary)
+        if not current:
+            return
+        name = current.get("DBClusterIdentifier") if self.aurora else current.get("DBInstanceIdentifier")
+        want, have = str(p["engine_version"]), current.get("EngineVersion")
+        if have and not sp.version_matches(want, have) and sp.version_key(want) < sp.version_key(have):
+            problems.append(
+                f"engine_version: {name} runs {have}; RDS cannot downgrade it to {want} (restore a snapshot into a "
+                "new instance with the older version instead)"
+            )
+        if not self.aurora:
+            pending = current.get("PendingModifiedValues") or {}
+            storage = pending.get("AllocatedStorage", current.get("AllocatedStorage"))
+            if storage and p.get("allocated_storage") and p["allocated_storage"] < storage:
+                problems.append(
+                    f"allocated_storage: {name} has {storage} GiB; RDS cannot shrink storage to "
+                    f"{p['allocated_storage']} GiB (keep {storage} or more, or move the data to a new instance)"
+                )
+        if problems:
+            raise ReconcileError("; ".join(problems) + ". Nothing was changed.")
+
+    def find_instance(self, identifier):
+        found = not_found(
+            lambda: self.rds.describe_db_instances(DBInstanceIdentifier=identifier, aws_retry=True)["DBInstances"],
+            "DBInstanceNotFound",
+        )
+        return {"DBInstance": found[0]} if found else None
+
     def monitoring_role(self):
         if not self.p["monitoring_interval"]:
             return None
@@ -185,12 +241,15 @@ class DatabaseReconciler:
         if role is None:
             if self.changes.add(f"create IAM role {name} (RDS enhanced monitoring)"):
                 self.new_role = True
-                role = self.iam.create_role(
-                    RoleName=name,
-                    AssumeRolePolicyDocument=json.dumps(st.MONITORING_TRUST),
-                    Description="RDS enhanced monitoring (stackops)",
-                    Tags=[{"Key": k, "Value": v} for k, v in self.tags("monitoring", name).items()],
-                    aws_retry=True,
+                role = create_role(
+                    self.iam,
+                    dict(
+                        RoleName=name,
+                        AssumeRolePolicyDocument=json.dumps(st.MONITORING_TRUST),
+                        Description="RDS enhanced monitoring (stackops)",
+                        Tags=[{"Key": k, "Value": v} for k, v in self.tags("monitoring", name).items()],
+                    ),
+                    self.warnings,
                 )["Role"]
             self.state.role_policies = []
         if policy not in self.state.role_policies:

@@ -39,30 +39,53 @@ LOG_EXPORTS = {
 }
 # Aurora Serverless v2 capacity: 0 (auto-pause) or 0.5 to 256 ACU in steps of 0.5; the maximum at least 1.
 ACU_MIN, ACU_MAX = 0.5, 256
-INSTANCE_FAMILIES = (
-    "t3",
-    "t4g",
-    "m5",
-    "m5d",
-    "m6g",
-    "m6gd",
-    "m6i",
-    "m6id",
-    "m7g",
-    "m7i",
-    "r5",
-    "r5b",
-    "r5d",
-    "r6g",
-    "r6gd",
-    "r6i",
-    "r6id",
-    "r7g",
-    "r7i",
-    "r8g",
-    "x2g",
-    "x2iedn",
+# The sizes RDS offers per instance family ("DB instance classes" in the RDS User Guide, supported-classes
+# tables): a class outside them (db.t3.4xlarge, db.r6g.24xlarge) does not exist and CreateDBInstance refuses it.
+_SIZES_TO = (
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "32xlarge",
+    "48xlarge",
 )
+_BURSTABLE = ("micro", "small", "medium", "large", "xlarge", "2xlarge")
+
+
+def _up_to(largest):
+    return _SIZES_TO[: _SIZES_TO.index(largest) + 1]
+
+
+INSTANCE_SIZES = {
+    "t3": _BURSTABLE,
+    "t4g": _BURSTABLE,
+    "m5": _up_to("24xlarge"),
+    "m5d": _up_to("24xlarge"),
+    "m6g": _up_to("16xlarge"),
+    "m6gd": _up_to("16xlarge"),
+    "m6i": _up_to("32xlarge"),
+    "m6id": _up_to("32xlarge"),
+    "m7g": _up_to("16xlarge"),
+    "m7i": tuple(s for s in _up_to("48xlarge") if s != "32xlarge"),
+    "r5": _up_to("24xlarge"),
+    "r5b": _up_to("24xlarge"),
+    "r5d": _up_to("24xlarge"),
+    "r6g": _up_to("16xlarge"),
+    "r6gd": _up_to("16xlarge"),
+    "r6i": _up_to("32xlarge"),
+    "r6id": _up_to("32xlarge"),
+    "r7g": _up_to("16xlarge"),
+    "r7i": tuple(s for s in _up_to("48xlarge") if s != "32xlarge"),
+    "r8g": tuple(s for s in _up_to("48xlarge") if s != "32xlarge"),
+    "x2g": _up_to("16xlarge"),
+    "x2iedn": tuple(s for s in _up_to("32xlarge") if s != "large"),
+}
+INSTANCE_FAMILIES = tuple(INSTANCE_SIZES)
+MAX_READ_REPLICAS = 15  # RDS for PostgreSQL: up to 15 read replicas per source instance
 _CLASS_RE = re.compile(r"^db\.([a-z0-9]+)\.(micro|small|medium|large|xlarge|\d{1,2}xlarge)$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,40}[a-z0-9]$")
 _REPLICA_RE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
@@ -251,6 +274,11 @@ def _validate_class(value, where, engine, serverless, errors):
         errors.append(
             f"{where}: {value!r} is not an RDS instance class this tier knows (db.<family>.<size>, family one of "
             f"{', '.join(INSTANCE_FAMILIES[:8])}, ...; e.g. db.r6g.xlarge)"
+        )
+    elif match.group(2) not in INSTANCE_SIZES[match.group(1)]:
+        errors.append(
+            f"{where}: {value!r} does not exist: RDS offers db.{match.group(1)} in "
+            f"{', '.join(INSTANCE_SIZES[match.group(1)])}"
         )
     elif engine == "aurora-postgresql" and match.group(1).startswith("m"):
         errors.append(f"{where}: {value!r} is not offered for Aurora PostgreSQL (use r6g, r7g, r6i, t4g, ...)")
@@ -462,6 +490,12 @@ def validate(spec, region=None, prefix=""):
 def _validate_replicas(spec, region, var, serverless, errors):
     engine = spec.get("engine") or "postgres"
     seen = set()
+    replicas = spec.get("read_replicas") or []
+    if len(replicas) > MAX_READ_REPLICAS:
+        errors.append(
+            f"{var('read_replicas')}: {len(replicas)} read replicas; RDS allows at most {MAX_READ_REPLICAS} per "
+            "source instance (Aurora: 15 readers per cluster)"
+        )
     for index, replica in enumerate(spec.get("read_replicas") or []):
         where = f"{var('read_replicas')}[{index}]"
         if not isinstance(replica, dict):

@@ -19,9 +19,14 @@ from ..platform import Changes
 from ..platform import ReconcileError
 from ..platform import WaitTimeout
 from ..platform import client_token
+from ..platform import create_log_group
+from ..platform import create_once
+from ..platform import create_role
 from ..platform import identity_tags
+from ..platform import not_found
 from ..platform import partition_for
 from ..platform import resource_tags
+from ..platform import single_attempt
 from ..platform import sync_tags
 from ..platform import tags_purged
 from ..platform import wait_for
@@ -48,7 +53,13 @@ class EcsReconciler:
     def __init__(self, params, region, clients, check_mode):
         self.p = params
         self.region = region
-        self.c = clients
+        self.c = dict(clients)
+        # Creates without an idempotency token: sent once, then looked for after an answer that leaves it
+        # unknown whether they acted (platform.create_once). CreateService carries a clientToken.
+        if "ecs" in clients:
+            self.c["ecs"] = single_attempt(clients["ecs"], "CreateCluster", "RegisterTaskDefinition")
+        if "ecr" in clients:
+            self.c["ecr"] = single_attempt(clients["ecr"], "CreateRepository")
         self.changes = Changes(check_mode)
         self.warnings = []
         self.partition = partition_for(region)
@@ -351,13 +362,22 @@ class EcsReconciler:
                 if self.changes.add(
                     f"create ECR repository {name} (scan on push {'on' if scan else 'off'}, {mutability})"
                 ):
-                    repo = ecr.create_repository(
-                        repositoryName=name,
-                        imageTagMutability=mutability,
-                        imageScanningConfiguration={"scanOnPush": scan},
-                        encryptionConfiguration={"encryptionType": "AES256"},
-                        tags=ansible_dict_to_boto3_tag_list(tags),
-                        aws_retry=True,
+                    repo = create_once(
+                        lambda name=name, tags=tags: ecr.create_repository(
+                            repositoryName=name,
+                            imageTagMutability=mutability,
+                            imageScanningConfiguration={"scanOnPush": scan},
+                            encryptionConfiguration={"encryptionType": "AES256"},
+                            tags=ansible_dict_to_boto3_tag_list(tags),
+                        ),
+                        lambda name=name: not_found(
+                            lambda: {
+                                "repository": ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
+                            },
+                            "RepositoryNotFoundException",
+                        ),
+                        f"ECR repository {name}",
+                        self.warnings,
                     )["repository"]
                     self.repo_uris[short] = repo["repositoryUri"]
                     ecr.put_lifecycle_policy(
@@ -420,12 +440,15 @@ class EcsReconciler:
             tags = self.tags(name)
             if role is None:
                 if self.changes.add(f"create IAM role {name}"):
-                    iam.create_role(
-                        RoleName=name,
-                        AssumeRolePolicyDocument=json.dumps(trust),
-                        Description=description,
-                        Tags=ansible_dict_to_boto3_tag_list(tags),
-                        aws_retry=True,
+                    create_role(
+                        iam,
+                        dict(
+                            RoleName=name,
+                            AssumeRolePolicyDocument=json.dumps(trust),
+                            Description=description,
+                            Tags=ansible_dict_to_boto3_tag_list(tags),
+                        ),
+                        self.warnings,
                     )
                 role = {"trust": trust, "attached": [], "inline": {}, "tagMap": tags}
             elif role["trust"] != trust and self.changes.add(
@@ -465,7 +488,7 @@ class EcsReconciler:
                     params = {"logGroupName": name, "tags": self.tags(name)}
                     if kms:
                         params["kmsKeyId"] = kms
-                    logs.create_log_group(aws_retry=True, **params)
+                    create_log_group(logs, params, self.warnings)
                     logs.put_retention_policy(logGroupName=name, retentionInDays=retention, aws_retry=True)
                 continue
             if group.get("retentionInDays") != retention and self.changes.add(
@@ -488,13 +511,17 @@ class EcsReconciler:
             if self.changes.add(
                 f"create ECS cluster {name} ({', '.join(desired['capacity_providers'])}, Container Insights {desired['container_insights']})"
             ):
-                self.cluster = ecs.create_cluster(
-                    clusterName=name,
-                    capacityProviders=desired["capacity_providers"],
-                    defaultCapacityProviderStrategy=strategy,
-                    settings=settings,
-                    tags=_ecs_tag_list(self.tags(name)),
-                    aws_retry=True,
+                self.cluster = create_once(
+                    lambda: ecs.create_cluster(
+                        clusterName=name,
+                        capacityProviders=desired["capacity_providers"],
+                        defaultCapacityProviderStrategy=strategy,
+                        settings=settings,
+                        tags=_ecs_tag_list(self.tags(name)),
+                    ),
+                    lambda: self._find_cluster(name),
+                    f"ECS cluster {name}",
+                    self.warnings,
                 )["cluster"]
             return
         current = self.cluster_view(self.cluster)
@@ -526,7 +553,7 @@ class EcsReconciler:
         name = service["name"]
         family = self.names.family(name)
         desired_definition = self.desired_definition(service)
-        current_definition = self.definitions.get(name)
+        current_definition = self._definition_in_use(name, family, desired_definition)
         if current_definition and task_definition_view(current_definition) == task_definition_view(desired_definition):
             revision = f"{family}:{current_definition['revision']}"
         else:
@@ -535,10 +562,14 @@ class EcsReconciler:
             if self.changes.add(
                 f"{what} task definition {family} ({_change_summary(current_definition, desired_definition)})"
             ):
-                registered = ecs.register_task_definition(
-                    tags=_ecs_tag_list(self.tags(family, **{st.TAG_SERVICE: name})),
-                    aws_retry=True,
-                    **desired_definition,
+                known = (current_definition or {}).get("revision", 0)
+                registered = create_once(
+                    lambda: ecs.register_task_definition(
+                        tags=_ecs_tag_list(self.tags(family, **{st.TAG_SERVICE: name})), **desired_definition
+                    ),
+                    lambda: self._registered_since(family, known, desired_definition),
+                    f"task definition {family}",
+                    self.warnings,
                 )["taskDefinition"]
                 revision = f"{family}:{registered['revision']}"
         self.definition_arns[name] = f"arn:{self.partition}:ecs:{self.region}:{self.account}:task-definition/{revision}"
@@ -587,6 +618,42 @@ class EcsReconciler:
             self.tags(name, **{st.TAG_SERVICE: name}),
             self.purge_tags,
         )
+
+    def _find_cluster(self, name):
+        found = st.read_cluster(self.c["ecs"], name)
+        return {"cluster": found} if found else None
+
+    def _registered_since(self, family, known, desired):
+        """The revision a RegisterTaskDefinition whose answer was lost made: newer than ``known``, same content."""
+        latest = st.read_task_definition(self.c["ecs"], family)
+        if latest and latest["revision"] > known and task_definition_view(latest) == task_definition_view(desired):
+            return {"taskDefinition": latest}
+        return None
+
+    def _definition_in_use(self, name, family, desired):
+        """The latest ACTIVE revision, unless the service runs an older one with the same content: then that
+        one, and the newer identical revision (a register retried after its answer was lost) is deregistered,
+        so the service is not redeployed for nothing and no stray revision is left."""
+        latest = self.definitions.get(name)
+        service = self.current_services.get(name)
+        if not latest or not service:
+            return latest
+        in_use = service.get("taskDefinition", "").rsplit("/", 1)[-1]
+        if not in_use.startswith(f"{family}:") or in_use == f"{family}:{latest['revision']}":
+            return latest
+        view = task_definition_view(latest)
+        if view != task_definition_view(desired):
+            return latest
+        used = st.read_task_definition(self.c["ecs"], in_use)
+        if not used or task_definition_view(used) != view:
+            return latest
+        extra = f"{family}:{latest['revision']}"
+        if self.changes.add(
+            f"deregister task definition {extra} (the same as {in_use}, which service {name} runs: left by a "
+            "register whose answer was lost)"
+        ):
+            self.c["ecs"].deregister_task_definition(taskDefinition=extra, aws_retry=True)
+        return used
 
     def converge_scaling(self):
         scaling = self.c["application-autoscaling"]

@@ -19,9 +19,12 @@ from ..platform import ReconcileError
 from ..platform import WaitTimeout
 from ..platform import after_iam_propagation
 from ..platform import client_token
+from ..platform import create_once
+from ..platform import create_role
 from ..platform import identity_tags
 from ..platform import partition_for
 from ..platform import resource_tags
+from ..platform import single_attempt
 from ..platform import sync_tags
 from ..platform import tags_purged
 from ..platform import wait_for
@@ -46,7 +49,10 @@ class EksReconciler:
     def __init__(self, params, region, clients, check_mode, prefix=""):
         self.p = params
         self.region = region
-        self.clients = clients
+        self.clients = dict(clients)
+        if "iam" in clients:
+            # CreateOpenIDConnectProvider takes no token: sent once, found by its URL after a lost answer.
+            self.clients["iam"] = single_attempt(clients["iam"], "CreateOpenIDConnectProvider")
         self.prefix = prefix
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
         self.names = sp.Names(params["name"], region)
@@ -306,12 +312,15 @@ class EksReconciler:
         tags = self.tags(name, **{"stackops:role": purpose} if purpose else {})
         if not current:
             if self.changes.add(f"create IAM role {name}"):
-                self.iam.create_role(
-                    RoleName=name,
-                    AssumeRolePolicyDocument=trust,
-                    Description=f"stackops.platform {purpose or name}",
-                    Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
-                    aws_retry=True,
+                create_role(
+                    self.iam,
+                    dict(
+                        RoleName=name,
+                        AssumeRolePolicyDocument=trust,
+                        Description=f"stackops.platform {purpose or name}",
+                        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+                    ),
+                    self.warnings,
                 )
             current = {
                 "role": {"AssumeRolePolicyDocument": trust, "Arn": arn, "Tags": []},
@@ -506,12 +515,24 @@ class EksReconciler:
         if self.changes.add(
             f"create the IAM OIDC provider of EKS cluster {self.p['name']} (IAM roles for service accounts)"
         ):
-            self.state.oidc_provider_arn = self.iam.create_open_id_connect_provider(
-                Url=issuer,
-                ClientIDList=["sts.amazonaws.com"],
-                ThumbprintList=[EKS_OIDC_THUMBPRINT],
-                Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
-                aws_retry=True,
+            host = issuer.removeprefix("https://")
+            self.state.oidc_provider_arn = create_once(
+                lambda: self.iam.create_open_id_connect_provider(
+                    Url=issuer,
+                    ClientIDList=["sts.amazonaws.com"],
+                    ThumbprintList=[EKS_OIDC_THUMBPRINT],
+                    Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+                ),
+                lambda: next(
+                    (
+                        {"OpenIDConnectProviderArn": p["Arn"]}
+                        for p in self.iam.list_open_id_connect_providers(aws_retry=True)["OpenIDConnectProviderList"]
+                        if p["Arn"].endswith(f":oidc-provider/{host}")
+                    ),
+                    None,
+                ),
+                f"the IAM OIDC provider of EKS cluster {self.p['name']}",
+                self.warnings,
             )["OpenIDConnectProviderArn"]
 
     def converge_irsa_roles(self):

@@ -35,6 +35,15 @@ TAINT_EFFECTS = {
 }
 TAINT_EFFECTS_API = {api: kube for kube, api in TAINT_EFFECTS.items()}
 CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
+# Graviton (Arm) instance families: a1, and families whose generation digit is followed by g (c6g, m7gd,
+# r8g, t4g, x2gd, im4gn, is4gen, g5g); g4dn, g5 and g6 (GPU) are x86.
+_ARM_FAMILY_RE = re.compile(r"^(a1|[a-z]+\d+g[a-z]*)\.")
+
+
+def is_arm_instance_type(instance_type):
+    return bool(_ARM_FAMILY_RE.match(instance_type))
+
+
 AMI_TYPES = (
     "AL2_x86_64",
     "AL2_x86_64_GPU",
@@ -246,6 +255,16 @@ def _validate_node_groups(groups, version, prefix, errors):
         ami = group.get("ami_type")
         if ami is not None and ami not in AMI_TYPES:
             errors.append(f"{where}.ami_type: {ami!r} is not one of {', '.join(AMI_TYPES)}")
+        elif ami is not None:
+            arm_ami = "ARM" in ami
+            for type_index, instance_type in enumerate(types):
+                if isinstance(instance_type, str) and is_arm_instance_type(instance_type) != arm_ami:
+                    errors.append(
+                        f"{where}.instance_types[{type_index}]: {instance_type} is "
+                        f"{'an Arm (Graviton)' if not arm_ami else 'an x86'} instance type and {where}.ami_type "
+                        f"{ami} is for {'Arm' if arm_ami else 'x86'} nodes; EKS refuses the node group (use "
+                        f"{'AL2023_x86_64_STANDARD' if arm_ami else 'AL2023_ARM_64_STANDARD'} or another instance type)"
+                    )
         check_labels(group.get("labels"), f"{where}.labels", errors)
         taints = group.get("taints") or []
         if not isinstance(taints, list):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ..platform import client_token
+from ..platform import create_once
 from ..platform import tag_specifications
 from ..platform import wait_for
 from . import state as st
@@ -133,12 +134,16 @@ class Endpoints:
         if group is None:
             if not o.changes.add(f"create security group {name} (443 from {cidr}, no egress)"):
                 return None
-            group_id = o.ec2.create_security_group(
-                GroupName=name,
-                Description="Interface VPC endpoints: HTTPS from inside the VPC",
-                VpcId=o.state.vpc_id,
-                TagSpecifications=tag_specifications("security-group", tags),
-                aws_retry=True,
+            group_id = create_once(
+                lambda: o.ec2.create_security_group(
+                    GroupName=name,
+                    Description="Interface VPC endpoints: HTTPS from inside the VPC",
+                    VpcId=o.state.vpc_id,
+                    TagSpecifications=tag_specifications("security-group", tags),
+                ),
+                lambda: st.read_security_group(o.ec2, o.state.vpc_id, name),
+                f"security group {name}",
+                o.warnings,
             )["GroupId"]
             group = {
                 "GroupId": group_id,

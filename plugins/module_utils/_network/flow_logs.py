@@ -12,6 +12,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 
 from ..platform import ReconcileError
 from ..platform import client_token
+from ..platform import create_log_group
+from ..platform import create_role
 from ..platform import partition_for
 from ..platform import sync_tags
 from ..platform import tag_specifications
@@ -144,12 +146,15 @@ class FlowLogs:
         if role is None:
             if not o.changes.add(f"create IAM role {name} for flow log delivery"):
                 return None
-            role = o.iam.create_role(
-                RoleName=name,
-                AssumeRolePolicyDocument=json.dumps(trust),
-                Description=f"VPC flow logs of {o.names.base} in {o.region} to CloudWatch Logs",
-                Tags=ansible_dict_to_boto3_tag_list(tags),
-                aws_retry=True,
+            role = create_role(
+                o.iam,
+                dict(
+                    RoleName=name,
+                    AssumeRolePolicyDocument=json.dumps(trust),
+                    Description=f"VPC flow logs of {o.names.base} in {o.region} to CloudWatch Logs",
+                    Tags=ansible_dict_to_boto3_tag_list(tags),
+                ),
+                o.warnings,
             )["Role"]
         else:
             current_trust = role.get("AssumeRolePolicyDocument")
@@ -188,7 +193,7 @@ class FlowLogs:
             params = {"logGroupName": name, "tags": tags}
             if kms:
                 params["kmsKeyId"] = kms
-            o.logs.create_log_group(**params, aws_retry=True)
+            create_log_group(o.logs, params, o.warnings)
             o.logs.put_retention_policy(logGroupName=name, retentionInDays=want["retention_days"], aws_retry=True)
             return
         if group.get("retentionInDays") != want["retention_days"] and o.changes.add(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..platform import ReconcileError
 from ..platform import client_token
+from ..platform import create_once
 from ..platform import tag_filters
 from ..platform import tag_specifications
 from ..platform import wait_for
@@ -30,6 +31,7 @@ class InternetGateway:
         wanted = o.desired["internet_gateway"]
         if igw:
             o.ids["igw"] = igw["InternetGatewayId"]
+            self._orphans(igw["InternetGatewayId"])
             if wanted:
                 o.ensure_ec2_tags(igw["InternetGatewayId"], "internet gateway", st.tags_of(igw), o.tags(o.names.vpc))
             elif st.is_managed(igw, o.identity):
@@ -39,17 +41,41 @@ class InternetGateway:
             return
         if not o.changes.add(f"create internet gateway for {o.names.vpc}"):
             return
-        # A gateway left detached by an interrupted run is reused, not duplicated.
-        leftovers = o.ec2.describe_internet_gateways(Filters=tag_filters(o.identity), aws_retry=True)
-        detached = [g for g in leftovers["InternetGateways"] if not g.get("Attachments")]
+        # A gateway left detached by an interrupted run, or made by a create whose answer was lost, is used,
+        # not duplicated; any other detached one of ours goes.
+        detached = self._detached()
         if detached:
             igw = detached[0]
         else:
-            igw = o.ec2.create_internet_gateway(
-                TagSpecifications=tag_specifications("internet-gateway", o.tags(o.names.vpc)), aws_retry=True
+            igw = create_once(
+                lambda: o.ec2.create_internet_gateway(
+                    TagSpecifications=tag_specifications("internet-gateway", o.tags(o.names.vpc))
+                ),
+                lambda: next(({"InternetGateway": g} for g in self._detached()), None),
+                f"internet gateway of {o.names.vpc}",
+                o.warnings,
             )["InternetGateway"]
         o.ec2.attach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"], VpcId=o.state.vpc_id, aws_retry=True)
         o.ids["igw"] = igw["InternetGatewayId"]
+        self._orphans(igw["InternetGatewayId"])
+
+    def _detached(self):
+        leftovers = self.o.ec2.describe_internet_gateways(Filters=tag_filters(self.o.identity), aws_retry=True)
+        return [g for g in leftovers["InternetGateways"] if not g.get("Attachments")]
+
+    def _orphans(self, attached_id):
+        """Detached gateways with the network's tags beside the attached one: left by a create whose answer
+        was lost (or a run stopped between create and attach). They serve nothing and go."""
+        o = self.o
+        leftovers = o.ec2.describe_internet_gateways(Filters=tag_filters(o.identity), aws_retry=True)
+        for igw in leftovers["InternetGateways"]:
+            igw_id = igw["InternetGatewayId"]
+            if igw_id == attached_id or igw.get("Attachments"):
+                continue
+            o.defer(
+                f"delete internet gateway {igw_id} (detached, with this network's tags: left by an earlier run)",
+                lambda igw_id=igw_id: o.ec2.delete_internet_gateway(InternetGatewayId=igw_id, aws_retry=True),
+            )
 
     def teardown(self):
         if self.o.state.internet_gateway:
@@ -117,8 +143,14 @@ class NatGateways:
                 o.ids[f"nat/{az}"] = None
                 continue
             if not address:
-                address = o.ec2.allocate_address(
-                    Domain="vpc", TagSpecifications=tag_specifications("elastic-ip", tags), aws_retry=True
+                known = {a["AllocationId"] for a in o.state.addresses}
+                address = create_once(
+                    lambda tags=tags: o.ec2.allocate_address(
+                        Domain="vpc", TagSpecifications=tag_specifications("elastic-ip", tags)
+                    ),
+                    lambda az=az, known=known: self._new_address(az, known),
+                    f"Elastic IP for the NAT gateway in {az}",
+                    o.warnings,
                 )
             nat = o.ec2.create_nat_gateway(
                 SubnetId=subnet_id,
@@ -139,6 +171,12 @@ class NatGateways:
         if pending and not o.changes.check_mode:
             # Routes need the gateways: always wait, within wait_timeout.
             self._wait_states(pending, "available")
+
+    def _new_address(self, az, known):
+        """An address of ours for ``az`` that was not there when the run read the network: what an
+        AllocateAddress whose answer was lost made."""
+        found = self.o.ec2.describe_addresses(Filters=tag_filters(self.o.identity), aws_retry=True)["Addresses"]
+        return next((a for a in found if a["AllocationId"] not in known and st.tags_of(a).get(st.TAG_AZ) == az), None)
 
     def teardown(self):
         for nat in self.o.state.nat_gateways:

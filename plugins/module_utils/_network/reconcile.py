@@ -16,11 +16,20 @@ deletions, and this class decides the order.
 
 from __future__ import annotations
 
+try:
+    import botocore.exceptions
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing library
+
+
 from ..platform import Changes
 from ..platform import ReconcileError
+from ..platform import create_once
 from ..platform import identity_tags
 from ..platform import resource_tags
+from ..platform import single_attempt
 from ..platform import sync_tags
+from ..platform import tag_filters
 from ..platform import tag_specifications
 from ..platform import tags_purged
 from . import state as st
@@ -40,11 +49,20 @@ class NetworkReconciler:
     def __init__(self, params, region, clients, check_mode):
         self.p = params
         self.region = region
-        self.ec2 = clients["ec2"]
+        # Creates without an idempotency token are sent once and, after an answer that leaves it unknown
+        # whether they acted, looked for before being sent again (platform.create_once).
+        self.ec2 = single_attempt(
+            clients["ec2"],
+            "CreateVpc",
+            "CreateSubnet",
+            "CreateInternetGateway",
+            "AllocateAddress",
+            "CreateSecurityGroup",
+        )
         self.logs = clients["logs"]
         self.iam = clients["iam"]
-        self.rds = clients["rds"]
-        self.elasticache = clients["elasticache"]
+        self.rds = single_attempt(clients["rds"], "CreateDBSubnetGroup")
+        self.elasticache = single_attempt(clients["elasticache"], "CreateCacheSubnetGroup")
         self.identity = identity_tags(params["platform"], params["environment"], "network")
         self.names = st.Names(params["name"], region)
         self.absent = params.get("state") == "absent"
@@ -209,6 +227,7 @@ class NetworkReconciler:
                 f"azs: {', '.join(unknown)} is not an availability zone of {self.region} "
                 f"(it has {', '.join(sorted(self.state.azs))})"
             )
+        self._check_endpoint_services()
         vpc = self.state.vpc
         if vpc and vpc["CidrBlock"] != self.p["cidr"]:
             raise ReconcileError(
@@ -224,25 +243,65 @@ class NetworkReconciler:
                     f"puts it in {subnet['az']}. A subnet cannot move between AZs: change the CIDR or delete the subnet."
                 )
 
+    def _check_endpoint_services(self):
+        """Endpoints still to create name services the region offers: AWS answers InvalidServiceName for
+        others (services differ by region). Existing endpoints cost no call."""
+        have = {e["ServiceName"] for e in self.state.endpoints}
+        wanted = [s for s in self.p.get("endpoints") or [] if f"com.amazonaws.{self.region}.{s}" not in have]
+        missing = []
+        for index, short in enumerate(self.p.get("endpoints") or []):
+            if short not in wanted:
+                continue
+            name = f"com.amazonaws.{self.region}.{short}"
+            try:
+                self.ec2.describe_vpc_endpoint_services(ServiceNames=[name], aws_retry=True)
+            except botocore.exceptions.ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "InvalidServiceName":
+                    raise
+                missing.append(f"endpoints[{index}]: {short!r} is not a VPC endpoint service of {self.region} ({name})")
+        if missing:
+            raise ReconcileError("; ".join(missing) + "; nothing was created")
+
     def vpc(self):
         vpc = self.state.vpc
         tags = self.tags(self.names.vpc)
         if vpc is None:
             if self.changes.add(f"create VPC {self.names.vpc} {self.p['cidr']}"):
-                vpc = self.ec2.create_vpc(
-                    CidrBlock=self.p["cidr"], TagSpecifications=tag_specifications("vpc", tags), aws_retry=True
+                vpc = create_once(
+                    lambda: self.ec2.create_vpc(
+                        CidrBlock=self.p["cidr"], TagSpecifications=tag_specifications("vpc", tags)
+                    ),
+                    self._find_vpc,
+                    f"VPC {self.names.vpc}",
+                    self.warnings,
                 )["Vpc"]
                 self.ec2.get_waiter("vpc_available").wait(VpcIds=[vpc["VpcId"]])
                 self.state.vpc = vpc
                 self.state.dns_support, self.state.dns_hostnames = True, False
         else:
             self.ensure_ec2_tags(vpc["VpcId"], f"VPC {vpc['VpcId']}", st.tags_of(vpc), tags)
+        for orphan in self.state.orphan_vpcs:
+            self._delete_orphan_vpc(orphan)
         for attribute, current in (
             ("EnableDnsSupport", self.state.dns_support),
             ("EnableDnsHostnames", self.state.dns_hostnames),
         ):
             if current is not True and self.changes.add(f"set VPC {attribute} true"):
                 self.ec2.modify_vpc_attribute(VpcId=self.state.vpc_id, **{attribute: {"Value": True}}, aws_retry=True)
+
+    def _find_vpc(self):
+        vpcs = self.ec2.describe_vpcs(Filters=tag_filters(self.identity), aws_retry=True)["Vpcs"]
+        return {"Vpc": vpcs[0]} if vpcs else None
+
+    def _delete_orphan_vpc(self, vpc):
+        """A second VPC with the network's tags and nothing in it: what a CreateVpc retried after its answer
+        was lost leaves. It is deleted (its default security group, route table and ACL go with it)."""
+        vpc_id = vpc["VpcId"]
+        self.defer(
+            f"delete VPC {vpc_id} (empty, with this network's tags beside {self.state.vpc_id}: left by a create "
+            "whose answer was lost)",
+            lambda: self.ec2.delete_vpc(VpcId=vpc_id, aws_retry=True),
+        )
 
     def result(self):
         return st.summarize(self.state, self.identity, self.names)

@@ -61,6 +61,7 @@ class NetworkState:
 
     def __init__(self):
         self.vpc = None
+        self.orphan_vpcs = []  # empty VPCs with the network's tags beside ``vpc``
         self.dns_support = None
         self.dns_hostnames = None
         self.azs = {}
@@ -96,11 +97,9 @@ class NetworkState:
 def read_vpc_part(ec2, identity, region, state):
     vpcs = ec2.describe_vpcs(Filters=tag_filters(identity), aws_retry=True)["Vpcs"]
     if len(vpcs) > 1:
-        ids = ", ".join(v["VpcId"] for v in vpcs)
-        raise AmbiguousResource(
-            f"{len(vpcs)} VPCs carry the tags {identity}: {ids}. Delete the extra ones or retag them."
-        )
-    state.vpc = vpcs[0] if vpcs else None
+        state.vpc, state.orphan_vpcs = _one_vpc(ec2, vpcs, identity)
+    else:
+        state.vpc = vpcs[0] if vpcs else None
     zones = ec2.describe_availability_zones(Filters=[{"Name": "region-name", "Values": [region]}], aws_retry=True)[
         "AvailabilityZones"
     ]
@@ -132,6 +131,31 @@ def read_vpc_part(ec2, identity, region, state):
     state.flow_logs = ec2.describe_flow_logs(
         Filters=[{"Name": "resource-id", "Values": [state.vpc_id]}], aws_retry=True
     )["FlowLogs"]
+
+
+def _one_vpc(ec2, vpcs, identity):
+    """(the VPC, [empty ones]) when the network's tags are on several VPCs: a CreateVpc retried after its answer
+    was lost leaves an empty second one. Empty: no subnets, no internet gateway, no security group but the
+    default one. The one with something in it is the network (or, when all are empty, the first by id); two
+    with something in them cannot be told apart and stop the run."""
+    ids = [v["VpcId"] for v in vpcs]
+    used = set()
+    in_vpcs = [{"Name": "vpc-id", "Values": ids}]
+    used.update(s["VpcId"] for s in paginate(ec2, "describe_subnets", "Subnets", Filters=in_vpcs))
+    for igw in ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": ids}], aws_retry=True)[
+        "InternetGateways"
+    ]:
+        used.update(a["VpcId"] for a in igw.get("Attachments", []))
+    for group in paginate(ec2, "describe_security_groups", "SecurityGroups", Filters=in_vpcs):
+        if group["GroupName"] != "default":
+            used.add(group["VpcId"])
+    if len(used) > 1:
+        raise AmbiguousResource(
+            f"{len(vpcs)} VPCs carry the tags {identity} and {len(used)} of them hold resources: "
+            f"{', '.join(sorted(used))}. Delete the extra ones or retag them."
+        )
+    keep = next(iter(used)) if used else sorted(ids)[0]
+    return next(v for v in vpcs if v["VpcId"] == keep), [v for v in vpcs if v["VpcId"] != keep]
 
 
 def read_security_group(ec2, vpc_id, group_name):

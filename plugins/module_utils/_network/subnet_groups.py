@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
+from ..platform import create_once
+from ..platform import not_found
 from ..platform import sync_tags
 
 
@@ -40,14 +42,23 @@ class SubnetGroups:
         group = getattr(o.state, kind.key)
         if group is None:
             if o.changes.add(f"create {kind.label} {name}"):
-                getattr(client, f"create_{api.lower()}_subnet_group")(
-                    **{
-                        f"{api}SubnetGroupName": name,
-                        f"{api}SubnetGroupDescription": f"{o.names.base} database subnets",
-                    },
-                    SubnetIds=subnet_ids,
-                    Tags=ansible_dict_to_boto3_tag_list(tags),
-                    aws_retry=True,
+                create_once(
+                    lambda: getattr(client, f"create_{api.lower()}_subnet_group")(
+                        **{
+                            f"{api}SubnetGroupName": name,
+                            f"{api}SubnetGroupDescription": f"{o.names.base} database subnets",
+                        },
+                        SubnetIds=subnet_ids,
+                        Tags=ansible_dict_to_boto3_tag_list(tags),
+                    ),
+                    lambda: not_found(
+                        lambda: getattr(client, f"describe_{api.lower()}_subnet_groups")(
+                            **{f"{api}SubnetGroupName": name}, aws_retry=True
+                        ),
+                        f"{api}SubnetGroupNotFoundFault",
+                    ),
+                    f"{kind.label} {name}",
+                    o.warnings,
                 )
             return
         have = {s["SubnetIdentifier"] for s in group["Subnets"]}

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from ..platform import client_token
+from ..platform import create_once
 from ..platform import tag_specifications
 from . import state as st
 
@@ -27,6 +28,14 @@ class Subnets:
 
     def __init__(self, owner):
         self.o = owner
+
+    def _find(self, cidr):
+        """The subnet a CreateSubnet whose answer was lost made (a CIDR is unique in a VPC)."""
+        found = self.o.ec2.describe_subnets(
+            Filters=[{"Name": "vpc-id", "Values": [self.o.state.vpc_id]}, {"Name": "cidr-block", "Values": [cidr]}],
+            aws_retry=True,
+        )["Subnets"]
+        return {"Subnet": found[0]} if found else None
 
     def before(self, sym):
         subnets = {}
@@ -57,12 +66,16 @@ class Subnets:
                 o.ensure_ec2_tags(existing["SubnetId"], f"subnet {key}", st.tags_of(existing), tags)
                 continue
             if o.changes.add(f"create subnet {key} {cidr}"):
-                created = o.ec2.create_subnet(
-                    VpcId=o.state.vpc_id,
-                    CidrBlock=cidr,
-                    AvailabilityZone=az,
-                    TagSpecifications=tag_specifications("subnet", tags),
-                    aws_retry=True,
+                created = create_once(
+                    lambda cidr=cidr, az=az, tags=tags: o.ec2.create_subnet(
+                        VpcId=o.state.vpc_id,
+                        CidrBlock=cidr,
+                        AvailabilityZone=az,
+                        TagSpecifications=tag_specifications("subnet", tags),
+                    ),
+                    lambda cidr=cidr: self._find(cidr),
+                    f"subnet {key}",
+                    o.warnings,
                 )["Subnet"]
                 o.ids[key] = created["SubnetId"]
             else:

@@ -15,8 +15,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 
 from ..platform import Changes
 from ..platform import ReconcileError
+from ..platform import client_token
+from ..platform import create_once
 from ..platform import identity_tags
+from ..platform import not_found
 from ..platform import resource_tags
+from ..platform import single_attempt
 from ..platform import sync_tags
 from ..platform import tags_purged
 from ..platform import wait_for
@@ -47,7 +51,8 @@ class SearchReconciler:
     def __init__(self, params, clients, check_mode):
         self.p = params
         self.clients = clients
-        self.os = clients["opensearch"]
+        # CreateDomain takes no idempotency token: sent once, then looked for by name after a lost answer.
+        self.os = single_attempt(clients["opensearch"], "CreateDomain")
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
         self.purge_tags = tags_purged(params)
         self.changes = Changes(check_mode)
@@ -227,6 +232,7 @@ class SearchReconciler:
             }
             if self.p.get("master_user_secret_kms_key"):
                 kwargs["KmsKeyId"] = self.p["master_user_secret_kms_key"]
+            kwargs["ClientRequestToken"] = client_token()  # a retry after a lost answer returns the first secret
             self.secret_arn = sm.create_secret(aws_retry=True, **kwargs)["ARN"]
             return password
         if (self.domain is None or not fgac_on) and not self.check_mode:
@@ -255,12 +261,18 @@ class SearchReconciler:
             config["AdvancedSecurityOptions"] = self._security_options(password)
         if p.get("access_policies"):
             config["AccessPolicies"] = p["access_policies"]
-        self.os.create_domain(
-            DomainName=p["name"],
-            EngineVersion=p["engine_version"],
-            TagList=ansible_dict_to_boto3_tag_list(self.tags(p["name"])),
-            aws_retry=True,
-            **config,
+        create_once(
+            lambda: self.os.create_domain(
+                DomainName=p["name"],
+                EngineVersion=p["engine_version"],
+                TagList=ansible_dict_to_boto3_tag_list(self.tags(p["name"])),
+                **config,
+            ),
+            lambda: not_found(
+                lambda: self.os.describe_domain(DomainName=p["name"], aws_retry=True), "ResourceNotFoundException"
+            ),
+            f"OpenSearch domain {p['name']}",
+            self.warnings,
         )
         self._wait(f"OpenSearch domain {p['name']} to be created")
 

@@ -23,9 +23,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ..platform import Changes
 from ..platform import ReconcileError
 from ..platform import client_token
+from ..platform import create_log_group
+from ..platform import create_once
 from ..platform import identity_tags
 from ..platform import partition_for
 from ..platform import resource_tags
+from ..platform import single_attempt
 from ..platform import sync_tags
 from ..platform import tag_specifications
 from ..platform import tags_purged
@@ -157,7 +160,7 @@ class GroupsPart:
 
     def __init__(self, owner):
         self.o = owner
-        self.ec2 = owner.clients["ec2"]
+        self.ec2 = single_attempt(owner.clients["ec2"], "CreateSecurityGroup")
         self.desired = {g["name"]: g for g in owner.p["groups"]}
         self.vpc_id = owner.p.get("vpc_id")
         self.ours = {}  # key -> group (describe result)
@@ -252,12 +255,16 @@ class GroupsPart:
             self.current[key] = {"ingress": {}, "egress": {DEFAULT_EGRESS: None}}
             self.ids[key] = None
             if self.o.changes.add(f"create security group {name}"):
-                self.ids[key] = self.ec2.create_security_group(
-                    GroupName=name,
-                    Description=self._description(key),
-                    VpcId=self.vpc_id,
-                    TagSpecifications=tag_specifications("security-group", tags),
-                    aws_retry=True,
+                self.ids[key] = create_once(
+                    lambda name=name, key=key, tags=tags: self.ec2.create_security_group(
+                        GroupName=name,
+                        Description=self._description(key),
+                        VpcId=self.vpc_id,
+                        TagSpecifications=tag_specifications("security-group", tags),
+                    ),
+                    lambda name=name: self._find_group(name),
+                    f"security group {name}",
+                    self.o.warnings,
                 )["GroupId"]
         # 2. Plan the rules of every group, then act: adds, then revokes and description changes (by rule id).
         plans = []
@@ -335,6 +342,10 @@ class GroupsPart:
                 continue
             self.o.defer(f"delete {label}", lambda group=group: self._delete(group))
 
+    def _find_group(self, name):
+        """The group a CreateSecurityGroup whose answer was lost made (names are unique in a VPC)."""
+        return next((g for g in st.read_groups(self.ec2, self.vpc_id) if g["GroupName"] == name), None)
+
     def _delete(self, group):
         for direction, call in (
             ("IpPermissions", self.ec2.revoke_security_group_ingress),
@@ -368,7 +379,7 @@ class KeysPart:
 
     def __init__(self, owner):
         self.o = owner
-        self.kms = owner.clients["kms"]
+        self.kms = single_attempt(owner.clients["kms"], "CreateKey", "CreateAlias")
         self.desired = {k["purpose"]: k for k in owner.p["kms_keys"]}
         self.found = {}  # purpose -> key id
         self.scanned = {}  # purpose -> [key ids] (tags), when an alias is missing
@@ -379,17 +390,21 @@ class KeysPart:
 
     def read(self):
         self.o.account()
-        aliases = st.read_aliases(self.kms, self.o.names.base)
+        listed = st.paginate(self.kms, "list_aliases", "Aliases")
+        aliases = st.read_aliases(self.kms, self.o.names.base, listed)
         self.o.state.aliases = aliases
         for purpose in self.desired:
             key_id = aliases.get(self.o.names.alias(purpose))
             if key_id:
                 self.found[purpose] = key_id
-        if len(self.found) < len(self.desired):
-            self.scanned = st.scan_keys(self.kms, self.o.identity)
-            for purpose in self.desired:
-                if purpose not in self.found and self.scanned.get(purpose):
-                    self.found[purpose] = None  # decided in check()
+        # Keys no alias points at, tagged as ours: a key whose alias is missing is adopted; one beside the key
+        # its alias names (a CreateKey retried after a lost answer) is an orphan, scheduled for deletion.
+        # Only unaliased keys' tags are read: every key of an account in use has an alias.
+        aliased = {a["TargetKeyId"] for a in listed if a.get("TargetKeyId")}
+        self.scanned = st.scan_keys(self.kms, self.o.identity, skip=aliased)
+        for purpose in self.desired:
+            if purpose not in self.found and self.scanned.get(purpose):
+                self.found[purpose] = None  # decided in check()
         for key_id in {k for k in self.found.values() if k} | {k for ids in self.scanned.values() for k in ids}:
             self.o.state.keys[key_id] = st.read_key(self.kms, key_id)
         # Keys of the tier whose purpose left the spec: reported, never deleted by a converge.
@@ -479,16 +494,21 @@ class KeysPart:
                     self.result_keys[purpose] = {"arn": None, "id": None, "alias": alias}
                     self.o.key_arns[purpose] = None
                     continue
-                metadata = self.kms.create_key(
+                params = dict(
                     Description=self._description(purpose),
                     KeyUsage="ENCRYPT_DECRYPT",
                     KeySpec="SYMMETRIC_DEFAULT",
                     Policy=json.dumps(policy),
                     Tags=[{"TagKey": k, "TagValue": v} for k, v in tags.items()],
-                    aws_retry=True,
+                )
+                metadata = create_once(
+                    lambda params=params: self.kms.create_key(**params),
+                    lambda purpose=purpose: self._find_key(purpose),
+                    f"KMS key {alias}",
+                    self.o.warnings,
                 )["KeyMetadata"]
                 # The alias first: a run interrupted after it finds the key by alias, not only by tags.
-                self.kms.create_alias(AliasName=alias, TargetKeyId=metadata["KeyId"], aws_retry=True)
+                self._create_alias(alias, metadata["KeyId"])
                 self.kms.enable_key_rotation(KeyId=metadata["KeyId"], aws_retry=True)
             else:
                 key = self.o.state.keys[key_id]
@@ -496,7 +516,7 @@ class KeysPart:
                 if self.o.state.aliases.get(alias) != key_id and self.o.changes.add(
                     f"point {alias} at the key {key_id} (tagged for {purpose})"
                 ):
-                    self.kms.create_alias(AliasName=alias, TargetKeyId=key_id, aws_retry=True)
+                    self._create_alias(alias, key_id)
                 if key["rotation"] is not True and self.o.changes.add(f"enable automatic rotation of {alias}"):
                     self.kms.enable_key_rotation(KeyId=key_id, aws_retry=True)
                 if key["policy"] != policy and self.o.changes.add(f"update the key policy of {alias}"):
@@ -511,6 +531,48 @@ class KeysPart:
                 sync_tags(self.o.changes, self.kms, "kms", key_id, alias, key["tags"], tags, self.o.purge_tags)
             self.result_keys[purpose] = st.key_summary(alias, metadata)
             self.o.key_arns[purpose] = metadata["Arn"]
+        self._orphans()
+
+    def _find_key(self, purpose):
+        """The key a CreateKey whose answer was lost made: tagged for ``purpose``, not one read before."""
+        known = set(self.o.state.keys)
+        for key_id in st.scan_keys(self.kms, self.o.identity, skip=known).get(purpose, []):
+            return {"KeyMetadata": self.kms.describe_key(KeyId=key_id, aws_retry=True)["KeyMetadata"]}
+        return None
+
+    def _create_alias(self, alias, key_id):
+        def find():
+            listed = st.read_aliases(self.kms, self.o.names.base)
+            return listed.get(alias) == key_id
+
+        create_once(
+            lambda: self.kms.create_alias(AliasName=alias, TargetKeyId=key_id),
+            find,
+            f"KMS alias {alias}",
+            self.o.warnings,
+        )
+
+    def _orphans(self):
+        """Keys tagged for a purpose whose alias names another key: left by a create retried after its answer
+        was lost. Nothing can be encrypted with them through the tier, so they are scheduled for deletion
+        (AWS's longest window, 30 days: cancel-key-deletion brings one back)."""
+        for purpose, key_ids in sorted(self.scanned.items()):
+            if purpose not in self.desired or not self.found.get(purpose):
+                continue  # a purpose that left the spec: its keys are kept (see read)
+            for key_id in key_ids:
+                key = self.o.state.keys.get(key_id)
+                if key_id == self.found[purpose] or key is None:
+                    continue
+                if key["metadata"].get("KeyState") in ("PendingDeletion", "PendingReplicaDeletion"):
+                    continue
+                alias = self.o.names.alias(purpose)
+                self.o.defer(
+                    f"schedule the deletion of KMS key {key_id} in 30 days (tagged for {purpose}, but {alias} "
+                    "names another key: left by a create whose answer was lost)",
+                    lambda key_id=key_id: self.kms.schedule_key_deletion(
+                        KeyId=key_id, PendingWindowInDays=30, aws_retry=True
+                    ),
+                )
 
     def result(self):
         return {"security_kms_keys": dict(sorted(self.result_keys.items()))}
@@ -787,7 +849,7 @@ class WafPart:
                 "REGIONAL",
                 names.waf_acl,
                 names.waf_log_group,
-                owner.clients["wafv2"],
+                single_attempt(owner.clients["wafv2"], "CreateWebACL"),
                 owner.clients["logs"],
                 owner.region,
             )
@@ -798,7 +860,7 @@ class WafPart:
                     "CLOUDFRONT",
                     names.waf_cloudfront_acl,
                     names.waf_cloudfront_log_group,
-                    owner.clients["wafv2_cloudfront"],
+                    single_attempt(owner.clients["wafv2_cloudfront"], "CreateWebACL"),
                     owner.clients["logs_cloudfront"],
                     st.CLOUDFRONT_REGION,
                 )
@@ -889,17 +951,21 @@ class WafPart:
         if current is None:
             if not self.o.changes.add(f"create WAF web ACL {acl} ({scope}): {', '.join(r['Name'] for r in rules)}"):
                 return None
-            summary = wafv2.create_web_acl(
-                Name=acl,
-                Scope=scope,
-                DefaultAction=default_action,
-                Description=description,
-                Rules=rules,
-                VisibilityConfig=visibility,
-                Tags=ansible_dict_to_boto3_tag_list(tags),
-                aws_retry=True,
-            )["Summary"]
-            return summary["ARN"]
+            found = create_once(
+                lambda: wafv2.create_web_acl(
+                    Name=acl,
+                    Scope=scope,
+                    DefaultAction=default_action,
+                    Description=description,
+                    Rules=rules,
+                    VisibilityConfig=visibility,
+                    Tags=ansible_dict_to_boto3_tag_list(tags),
+                ),
+                lambda: st.read_web_acl(wafv2, acl, scope, details=False),
+                f"WAF web ACL {acl}",
+                self.o.warnings,
+            )
+            return (found.get("Summary") or found.get("summary"))["ARN"]
         web_acl, arn = current["acl"], current["summary"]["ARN"]
         current_rules = sorted(web_acl.get("Rules", []), key=lambda r: r.get("Priority", 0))
         same = (
@@ -943,7 +1009,7 @@ class WafPart:
                 params = {"logGroupName": log_group, "tags": tags}
                 if kms_arn:
                     params["kmsKeyId"] = kms_arn
-                logs.create_log_group(aws_retry=True, **params)
+                create_log_group(logs, params, self.o.warnings)
                 logs.put_retention_policy(logGroupName=log_group, retentionInDays=retention, aws_retry=True)
         else:
             if group["group"].get("retentionInDays") != retention and self.o.changes.add(

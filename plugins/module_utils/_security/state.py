@@ -129,11 +129,12 @@ def group_ids(groups, identity):
 # -- KMS ---------------------------------------------------------------------------------------------------------------
 
 
-def read_aliases(kms, base):
+def read_aliases(kms, base, listed=None):
+    """{alias: key id} of the tier's aliases (``listed``: every alias of the account, already read)."""
     prefix = f"alias/{base}-"
     return {
         a["AliasName"]: a.get("TargetKeyId")
-        for a in paginate(kms, "list_aliases", "Aliases")
+        for a in (paginate(kms, "list_aliases", "Aliases") if listed is None else listed)
         if a["AliasName"].startswith(prefix)
     }
 
@@ -151,11 +152,14 @@ def read_key(kms, key_id, details=True):
     return key
 
 
-def scan_keys(kms, identity):
+def scan_keys(kms, identity, skip=()):
     """{purpose: [key ids]} of customer keys tagged for the tier: finds a key whose alias is missing (a run
-    interrupted between CreateKey and CreateAlias), so that no purpose ever gets a second key."""
+    interrupted between CreateKey and CreateAlias, or a CreateKey whose answer was lost), so that no purpose
+    ever gets a second key. Keys in ``skip`` (ids) are not looked at."""
     found = {}
     for entry in paginate(kms, "list_keys", "Keys"):
+        if entry["KeyId"] in skip:
+            continue
         tags = not_found(
             lambda entry=entry: paginate(kms, "list_resource_tags", "Tags", KeyId=entry["KeyId"]),
             "AccessDeniedException",

@@ -116,6 +116,10 @@ class Emulator:
         """E.g. ``set_faults(throttle_rate=0.2, seed=7)``; ``set_faults()`` turns faults off."""
         return self._request("PUT", "faults", config)
 
+    def faults(self) -> dict:
+        """The fault configuration now: ``lost_responses`` counts down as responses are lost."""
+        return self._request("GET", "faults")
+
     def behaviours(self):
         return self._request("GET", "behaviours")
 

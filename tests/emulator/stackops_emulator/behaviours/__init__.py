@@ -5,6 +5,7 @@ A behaviour is a callable ``behaviour(request, forward) -> Response`` with ``nam
 ``forward(request)``. Order matters: the first behaviour sees the request first.
 """
 
+from .client_request_token import ClientRequestTokenIdempotency
 from .ec2_client_token import Ec2ClientTokenIdempotency
 from .ec2_nat_gateway_delete import Ec2NatGatewayDeleteDisassociates
 from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
@@ -24,14 +25,17 @@ from .rds_cross_region_replica import RdsCrossRegionReplica
 from .rds_parameter_group_not_found import RdsParameterGroupNotFound
 from .rds_pending_modifications import RdsPendingModifications
 from .rds_performance_insights import RdsPerformanceInsights
+from .rds_port_number import RdsPortNumber
 
 
 def all_behaviours():
     return [
         Ec2ClientTokenIdempotency(),
+        ClientRequestTokenIdempotency(),
         Ec2SecurityGroupRuleDescription(),
         Ec2NatGatewayDeleteDisassociates(),
         RdsPerformanceInsights(),
+        RdsPortNumber(),
         RdsPendingModifications(),
         RdsCrossRegionReplica(),
         RdsAdjacentWindows(),

@@ -1,0 +1,95 @@
+"""site.yml validates every tier's spec for every host before converging any tier: bad input stops the run with
+a message naming the variable the user set, before the first API call (the emulator's request log stays empty).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+SITE = "site.yml"
+LOCAL = {"inventory": "inventories/local", "limit": "local-use1"}
+DEV = {"inventory": "inventories/dev"}
+
+_NODE_GROUP = {"name": "general", "instance_types": ["t3.large"], "min_size": 1, "max_size": 2}
+
+BAD_INPUT = {
+    # A later tier's value used to be refused only when its play started, after the earlier tiers' writes.
+    "database_instance_class_that_does_not_exist": (
+        LOCAL,
+        {"database_instance_class": "db.r6g.64xlarge"},
+        ["database_instance_class", "does not exist", "16xlarge"],
+    ),
+    "more_read_replicas_than_rds_allows": (
+        LOCAL,
+        {"database_read_replicas": [{"name": f"r{i}"} for i in range(16)]},
+        ["database_read_replicas", "at most 15"],
+    ),
+    "cache_engine_version": (LOCAL, {"cache_engine_version": "5.0"}, ["cache_engine_version: '5.0'"]),
+    "quoted_database_port": (LOCAL, {"database_port": "5432"}, ["database_port: a port is a number"]),
+    "quoted_app_port": (LOCAL, {"security_app_port": "3000"}, ["security_app_port: a port is a number"]),
+    "app_port_out_of_range": (LOCAL, {"security_app_port": 70000}, ["security_app_port: 70000 is outside 1-65535"]),
+    "bastion_cidr": (
+        LOCAL,
+        {"security_bastion_cidrs": ["203.0.113.0/33"]},
+        ["security_bastion_cidrs[0]: '203.0.113.0/33' is not an IPv4 CIDR block"],
+    ),
+    "service_port_the_app_group_does_not_admit": (
+        LOCAL,
+        {"security_app_port": 8080},
+        ["cluster_services[0].port: api listens on 3000", "security_app_port 8080"],
+    ),
+    "database_port_the_database_group_does_not_admit": (
+        LOCAL,
+        {"database_port": 5433},
+        ["database_port: 5433 is not security_database_port 5432"],
+    ),
+    "arm_instance_type_with_an_x86_ami_type": (
+        DEV,
+        {"cluster_eks_node_groups": [{**_NODE_GROUP, "instance_types": ["m6g.large"], "ami_type": "AL2023_x86_64_STANDARD"}]},
+        ["cluster_eks_node_groups[0].instance_types[0]: m6g.large is an Arm (Graviton) instance type"],
+    ),
+    "x86_instance_type_with_an_arm_ami_type": (
+        DEV,
+        {"cluster_eks_node_groups": [{**_NODE_GROUP, "ami_type": "AL2_ARM_64"}]},
+        ["cluster_eks_node_groups[0].instance_types[0]: t3.large is an x86 instance type"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_anywhere_stops_site_yml_before_any_call(emulator, playbook, case):
+    where, extra_vars, expected = BAD_INPUT[case]
+    run = playbook(SITE, extra_vars=extra_vars, **where)
+    assert run.rc != 0
+    for text in expected:
+        assert text in run.messages(), run.messages()
+    assert emulator.calls()["calls"] == [], "a call was made before the bad input was refused"
+    assert "Converge the network" not in " ".join(run.task_names())
+
+
+def test_check_mode_of_a_bad_spec_says_the_same(emulator, playbook):
+    run = playbook(SITE, extra_vars={"database_instance_class": "db.r6g.64xlarge"}, check=True, **LOCAL)
+    assert run.rc != 0
+    assert "database_instance_class" in run.messages() and "does not exist" in run.messages()
+    assert emulator.calls()["calls"] == []
+
+
+def test_an_unknown_vpc_endpoint_service_is_refused_before_any_write(emulator, playbook):
+    """Which services a region offers is only known to the region: the network tier asks
+    (DescribeVpcEndpointServices) before its first write."""
+    run = playbook("playbooks/network.yml", extra_vars={"vpc_endpoints": ["logs", "nosuchservice"]}, **DEV)
+    assert run.rc != 0
+    assert "'nosuchservice' is not a VPC endpoint service of us-east-1" in run.messages(), run.messages()
+    assert emulator.writes() == []
+
+
+def test_the_demo_certificate_s_failure_reason_is_shown_and_its_key_is_not(emulator, playbook):
+    emulator.set_faults(error_rate=1.0, operations=["ImportCertificate"])
+    run = playbook("playbooks/cluster.yml", **LOCAL)
+    assert run.rc != 0
+    failed = [r for r in run.results("Import it into ACM") if r.get("failed")]
+    assert failed, run.task_names()
+    assert "Injected (emulator fault)" in str(failed[0].get("msg")) or "InternalError" in str(failed[0])
+    assert "censored" not in str(failed[0]) and "hidden due to no_log" not in str(failed[0])
+    output = str(run.output) + run.stderr
+    assert "PRIVATE KEY" not in output
