@@ -52,6 +52,16 @@ options:
     type: list
     elements: str
     default: [app]
+  admit_cluster_security_group:
+    description:
+      - Admit the cluster's nodes wherever its groups (O(security_groups)) are admitted. The nodes of managed node
+        groups carry only the security group EKS makes for the cluster, so for every group of the platform in the
+        VPC with an ingress rule from one of the cluster's groups (the database, cache and search groups admit
+        C(app)), the same ports are opened to that cluster security group; rules of this module that no longer
+        match are revoked. The security tier leaves these rules alone.
+    type: bool
+    default: true
+    version_added: 0.2.0
   endpoint_private_access:
     description: The API server is reachable from inside the VPC.
     type: bool
@@ -201,6 +211,10 @@ cluster:
     cluster_role_arn: {description: The cluster role's ARN., type: str}
     node_role_arn: {description: The node role's ARN., type: str}
     irsa_role_arns: {description: IAM roles for service accounts by short name., type: dict}
+    cluster_security_group_id:
+      description: The security group EKS made for the cluster, on the control plane and the managed nodes.
+      type: str
+      version_added: 0.2.0
 changes:
   description: What changed (in check mode, what would change), in order.
   returned: always
@@ -233,6 +247,7 @@ def argument_spec():
         subnet_tier=dict(type="str", default="private"),
         security_group_ids=dict(type="list", elements="str"),
         security_groups=dict(type="list", elements="str", default=["app"]),
+        admit_cluster_security_group=dict(type="bool", default=True),
         endpoint_private_access=dict(type="bool", default=True),
         endpoint_public_access=dict(type="bool", default=True),
         public_access_cidrs=dict(type="list", elements="str", default=["0.0.0.0/0"]),

@@ -143,6 +143,53 @@ def test_node_groups_read_back(dev):
     assert general["nodeRole"].endswith(":role/moneytrack-dev-us-east-1-eks-nodes")
 
 
+def node_security_groups(emulator, group):
+    """The security groups on a node group's instances: node group -> its Auto Scaling group -> instances."""
+    asg = node_group(emulator, group)["resources"]["autoScalingGroups"][0]["name"]
+    found = emulator.boto3_client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[asg])
+    ids = [i["InstanceId"] for i in found["AutoScalingGroups"][0]["Instances"]]
+    assert ids, f"node group {group} has no instances"
+    reservations = emulator.boto3_client("ec2").describe_instances(InstanceIds=ids)["Reservations"]
+    return {g["GroupId"] for r in reservations for i in r["Instances"] for g in i["SecurityGroups"]}
+
+
+def admitted_on(emulator, group_name, port):
+    """The groups a security group admits on ``port`` (TCP)."""
+    group = emulator.boto3_client("ec2").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [group_name]}]
+    )["SecurityGroups"][0]
+    return {
+        pair["GroupId"]
+        for permission in group["IpPermissions"]
+        if permission["IpProtocol"] in ("tcp", "6") and permission["FromPort"] <= port <= permission["ToPort"]
+        for pair in permission.get("UserIdGroupPairs", [])
+    }
+
+
+def test_pods_on_every_node_group_reach_the_database_and_the_cache(dev):
+    """Pods use their node's groups; managed nodes carry the group EKS makes, which the data tiers must admit."""
+    emulator, run, _again = dev
+    cluster_group = describe(emulator)["resourcesVpcConfig"]["clusterSecurityGroupId"]
+    for group in ("general-purpose", "memory-optimized"):
+        on_nodes = node_security_groups(emulator, group)
+        assert cluster_group in on_nodes
+        assert on_nodes & admitted_on(emulator, "moneytrack-dev-database", 5432), group
+        assert on_nodes & admitted_on(emulator, "moneytrack-dev-cache", 6379), group
+    assert run.result(TASK, HOST)["cluster"]["cluster_security_group_id"] == cluster_group
+
+
+def test_the_security_tier_leaves_the_nodes_admission_alone(dev):
+    from conftest import run_playbook
+
+    emulator, _run, _again = dev
+    emulator.clear_calls()
+    run = run_playbook(emulator, "playbooks/security.yml", inventory="inventories/dev")
+    assert run.rc == 0, run.messages()
+    assert run.changed() == 0 and aws_writes(emulator) == []
+    cluster_group = describe(emulator)["resourcesVpcConfig"]["clusterSecurityGroupId"]
+    assert cluster_group in admitted_on(emulator, "moneytrack-dev-database", 5432)
+
+
 def test_addons_oidc_and_irsa(dev):
     emulator, _run, _again = dev
     client = eks(emulator)

@@ -28,6 +28,7 @@ from ..platform import partition_for
 from ..platform import resource_tags
 from ..platform import tag_changes
 from ..platform import wait_for
+from . import admission
 from . import spec as sp
 from . import state as st
 
@@ -82,6 +83,7 @@ class EksReconciler:
         self.role_arns = {}
         self.irsa_role_arns = {}
         self.addon_versions = {}  # name -> the version it should run
+        self.cluster_security_group_id = None
 
     # -- helpers ----------------------------------------------------------------------------------------------
 
@@ -327,6 +329,7 @@ class EksReconciler:
         self.check()
         self.converge_roles()
         self.converge_cluster()
+        admission.converge(self)
         self.converge_version()
         self.converge_oidc()
         self.converge_irsa_roles()
@@ -778,6 +781,7 @@ class EksReconciler:
             "irsa_role_arns": dict(self.irsa_role_arns),
             "subnet_ids": list(self.subnet_ids),
             "security_group_ids": list(self.security_group_ids),
-            "cluster_security_group_id": (cluster.get("resourcesVpcConfig") or {}).get("clusterSecurityGroupId"),
+            "cluster_security_group_id": (cluster.get("resourcesVpcConfig") or {}).get("clusterSecurityGroupId")
+            or self.cluster_security_group_id,
             "account": self.state.account,
         }
