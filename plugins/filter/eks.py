@@ -25,7 +25,40 @@ def cluster_eks_spec_errors(spec, prefix="cluster_eks_"):
         role = addon.get("irsa_role") if isinstance(addon, dict) else None
         if role and role not in {r.get("name") for r in spec.get("irsa_roles") or [] if isinstance(r, dict)}:
             errors.append(f"{prefix}addons[{index}].irsa_role: {role!r} is not in {prefix}irsa_roles")
+    errors.extend(_metrics_server_errors(spec, prefix))
     return errors
+
+
+def _resource_metric_hpas(spec, prefix):
+    """Where the spec asks for an HPA scaling on CPU or memory (which it reads from the Metrics Server)."""
+    for index, workload in enumerate(spec.get("workloads") or []):
+        hpa = workload.get("hpa") if isinstance(workload, dict) else None
+        if not isinstance(hpa, dict):
+            continue
+        metrics = hpa.get("metrics") or []
+        if (
+            hpa.get("cpu")
+            or hpa.get("memory")
+            or any(isinstance(m, dict) and m.get("type") == "Resource" for m in metrics)
+        ):
+            yield f"{prefix}workloads[{index}].hpa"
+    for index, item in enumerate(spec.get("objects") or []):
+        if isinstance(item, dict) and item.get("kind") == "HorizontalPodAutoscaler":
+            metrics = (item.get("spec") or {}).get("metrics") or [{"type": "Resource"}]  # the default: 80% CPU
+            if any(isinstance(m, dict) and m.get("type") in ("Resource", "ContainerResource") for m in metrics):
+                yield f"{prefix}objects[{index}]"
+
+
+def _metrics_server_errors(spec, prefix):
+    addons = {a.get("name") for a in spec.get("addons") or [] if isinstance(a, dict)}
+    if "metrics-server" in addons:
+        return []
+    return [
+        f"{where}: scales on CPU or memory, which a HorizontalPodAutoscaler reads from the Kubernetes Metrics "
+        f"Server, and EKS does not run one by default; add {{name: metrics-server}} to {prefix}addons (an EKS "
+        "community add-on)"
+        for where in _resource_metric_hpas(spec, prefix)
+    ]
 
 
 def cluster_eks_kube_objects(spec, irsa_role_arns=None, cluster=None):

@@ -197,7 +197,7 @@ def test_addons_oidc_and_irsa(dev):
         a: client.describe_addon(clusterName=CLUSTER, addonName=a)["addon"]
         for a in client.list_addons(clusterName=CLUSTER)["addons"]
     }
-    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"}
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "metrics-server"}
     assert addons["kube-proxy"]["addonVersion"].startswith("v1.28.")
     assert all(a["status"] == "ACTIVE" for a in addons.values())
     iam = emulator.boto3_client("iam")

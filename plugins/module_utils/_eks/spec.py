@@ -51,6 +51,7 @@ ADDONS = (
     "amazon-cloudwatch-observability",
     "aws-guardduty-agent",
     "adot",
+    "metrics-server",  # a community add-on: HorizontalPodAutoscalers read CPU and memory from it
 )
 # Node groups: CreateNodegroup limits (scalingConfig.maxSize >= 1, updateConfig.maxUnavailable 1-100,
 # maxUnavailablePercentage 1-100, at most 50 taints), and a disk of 1 GiB to 16 TiB.
