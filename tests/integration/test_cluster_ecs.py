@@ -166,12 +166,32 @@ def test_services_private_rolling_with_circuit_breaker_and_scaling(emulator_sess
         "service/demo-local/admin": (1, 2),
         "service/demo-local/worker": (1, 4),
     }
-    policy = scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId="service/demo-local/api")[
-        "ScalingPolicies"
-    ][0]
-    config = policy["TargetTrackingScalingPolicyConfiguration"]
-    assert policy["PolicyType"] == "TargetTrackingScaling" and config["TargetValue"] == 70.0
-    assert config["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+    policies = {
+        p["PolicyName"]: p
+        for p in scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId="service/demo-local/api")[
+            "ScalingPolicies"
+        ]
+    }
+    assert all(p["PolicyType"] == "TargetTrackingScaling" for p in policies.values())
+    tracking = {
+        p["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"]: p[
+            "TargetTrackingScalingPolicyConfiguration"
+        ]["TargetValue"]
+        for p in policies.values()
+    }
+    # Seeds 000 and 004: CPU and memory targets on the same scalable target.
+    assert tracking == {"ECSServiceAverageCPUUtilization": 70.0, "ECSServiceAverageMemoryUtilization": 80.0}
+    assert sorted(policies) == ["demo-local-api-cpu", "demo-local-api-memory"]
+
+
+def test_graceful_shutdown_stop_timeout_in_the_container_definition(emulator_session, local):
+    ecs = emulator_session.boto3_client("ecs")
+
+    def stop_timeout(service):
+        definition = ecs.describe_task_definition(taskDefinition=f"demo-local-{service}")["taskDefinition"]
+        return definition["containerDefinitions"][0].get("stopTimeout")
+
+    assert (stop_timeout("api"), stop_timeout("worker"), stop_timeout("admin")) == (60, 120, None)
 
 
 def test_roles_read_exactly_the_services_secrets(emulator_session, local):

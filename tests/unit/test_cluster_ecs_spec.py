@@ -87,6 +87,14 @@ def test_fargate_sizes(cpu, memory, ok):
             "cluster_services[0].cpu_target: 0 must be a CPU utilization percentage",
         ),
         (
+            lambda s: s["services"][0].update(memory_target=120),
+            "cluster_services[0].memory_target: 120 must be a memory utilization percentage from 1 to 100",
+        ),
+        (
+            lambda s: s["services"][0].update(stop_timeout=300),
+            "cluster_services[0].stop_timeout: 300 must be whole seconds from 2 to 120",
+        ),
+        (
             lambda s: s["services"][0].update(image="Nginx"),
             "cluster_services[0].image: 'Nginx' is not an image reference",
         ),

@@ -35,6 +35,11 @@ from .spec import task_definition
 from .spec import task_definition_view
 
 EXECUTION_INLINE_POLICY = "read-service-secrets"
+# Target tracking policies per service: option prefix -> (what the changes say, the predefined metric).
+SCALING_METRICS = {
+    "cpu": ("CPU", "ECSServiceAverageCPUUtilization"),
+    "memory": ("memory", "ECSServiceAverageMemoryUtilization"),
+}
 TASK_INLINE_POLICY = "task"
 
 
@@ -242,13 +247,15 @@ class EcsReconciler:
 
     def scaling_view(self, name):
         target = self.targets.get(self.names.resource_id(name))
-        policy = self.policies.get(self.names.scaling_policy(name))
-        config = (policy or {}).get("TargetTrackingScalingPolicyConfiguration") or {}
-        return {
+        view = {
             "min": target.get("MinCapacity") if target else None,
             "max": target.get("MaxCapacity") if target else None,
-            "cpu_target": config.get("TargetValue") if policy else None,
         }
+        for metric in SCALING_METRICS:
+            policy = self.policies.get(self.names.scaling_policy(name, metric))
+            config = (policy or {}).get("TargetTrackingScalingPolicyConfiguration") or {}
+            view[f"{metric}_target"] = config.get("TargetValue") if policy else None
+        return view
 
     def snapshot(self, desired=False):
         services, definitions, scaling = {}, {}, {}
@@ -267,6 +274,7 @@ class EcsReconciler:
                     "min": service["min_tasks"],
                     "max": service["max_tasks"],
                     "cpu_target": float(service["cpu_target"]),
+                    "memory_target": float(service["memory_target"]) if service["memory_target"] else None,
                 }
             else:
                 definitions[name] = _definition_summary(task_definition_view(self.definitions.get(name)))
@@ -588,7 +596,7 @@ class EcsReconciler:
             name = service["name"]
             resource = self.names.resource_id(name)
             current = self.scaling_view(name)
-            low, high, target = service["min_tasks"], service["max_tasks"], float(service["cpu_target"])
+            low, high = service["min_tasks"], service["max_tasks"]
             if (current["min"], current["max"]) != (low, high) and self.changes.add(
                 f"scale ECS service {name} between {low} and {high} tasks"
             ):
@@ -600,23 +608,40 @@ class EcsReconciler:
                     MaxCapacity=high,
                     aws_retry=True,
                 )
-            if current["cpu_target"] != target and self.changes.add(
-                f"ECS service {name}: target tracking on CPU at {target:g}%"
-            ):
-                scaling.put_scaling_policy(
-                    PolicyName=self.names.scaling_policy(name),
-                    ServiceNamespace="ecs",
-                    ResourceId=resource,
-                    ScalableDimension="ecs:service:DesiredCount",
-                    PolicyType="TargetTrackingScaling",
-                    TargetTrackingScalingPolicyConfiguration={
-                        "TargetValue": target,
-                        "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
-                        "ScaleOutCooldown": 60,
-                        "ScaleInCooldown": 300,
-                    },
-                    aws_retry=True,
-                )
+            for metric, (label, predefined) in SCALING_METRICS.items():
+                target = float(service[f"{metric}_target"]) if service[f"{metric}_target"] else None
+                policy_name = self.names.scaling_policy(name, metric)
+                if target is None:
+                    if current[f"{metric}_target"] is not None and self.changes.add(
+                        f"ECS service {name}: stop target tracking on {label}"
+                    ):
+                        scaling.delete_scaling_policy(
+                            PolicyName=policy_name,
+                            ServiceNamespace="ecs",
+                            ResourceId=resource,
+                            ScalableDimension="ecs:service:DesiredCount",
+                            aws_retry=True,
+                        )
+                    continue
+                if current[f"{metric}_target"] != target and self.changes.add(
+                    f"ECS service {name}: target tracking on {label} at {target:g}%"
+                ):
+                    # Target tracking on several metrics: scale out when any is above its target, in only when
+                    # all are below (AWS: https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-target-tracking.html).
+                    scaling.put_scaling_policy(
+                        PolicyName=policy_name,
+                        ServiceNamespace="ecs",
+                        ResourceId=resource,
+                        ScalableDimension="ecs:service:DesiredCount",
+                        PolicyType="TargetTrackingScaling",
+                        TargetTrackingScalingPolicyConfiguration={
+                            "TargetValue": target,
+                            "PredefinedMetricSpecification": {"PredefinedMetricType": predefined},
+                            "ScaleOutCooldown": 60,
+                            "ScaleInCooldown": 300,
+                        },
+                        aws_retry=True,
+                    )
 
     def wait(self):
         """Wait until every changed service has one deployment, COMPLETED, with its desired count running

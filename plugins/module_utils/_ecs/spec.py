@@ -65,8 +65,8 @@ class Names:
     def repository(self, repo):
         return f"{self.base}/{repo}"
 
-    def scaling_policy(self, service):
-        return f"{self.base}-{service}-cpu"
+    def scaling_policy(self, service, metric="cpu"):
+        return f"{self.base}-{service}-{metric}"
 
     def resource_id(self, service):
         return f"service/{self.base}/{service}"
@@ -116,6 +116,8 @@ def service_defaults(service):
         "max_tasks": 10,
         "desired_tasks": None,
         "cpu_target": 70,
+        "memory_target": 80,
+        "stop_timeout": None,
         "health_check_command": None,
         "health_check_path": "/health",
         "health_check_grace_period": 60,
@@ -186,6 +188,22 @@ def validate_services(services, var, errors, secret_keys=None, repositories=()):
         target = service["cpu_target"]
         if isinstance(target, bool) or not isinstance(target, (int, float)) or not 1 <= target <= 100:
             errors.append(f"{where}.cpu_target: {target!r} must be a CPU utilization percentage from 1 to 100")
+        memory_target = service["memory_target"]
+        if (
+            isinstance(memory_target, bool)
+            or not isinstance(memory_target, (int, float))
+            or not 0 <= memory_target <= 100
+        ):
+            errors.append(
+                f"{where}.memory_target: {memory_target!r} must be a memory utilization percentage from 1 to 100 "
+                "(0 turns memory scaling off)"
+            )
+        stop_timeout = service["stop_timeout"]
+        if stop_timeout is not None and (not _int(stop_timeout) or not 2 <= stop_timeout <= 120):
+            errors.append(
+                f"{where}.stop_timeout: {stop_timeout!r} must be whole seconds from 2 to 120 (Fargate waits at most "
+                "120 s between SIGTERM and SIGKILL)"
+            )
         grace = service["health_check_grace_period"]
         if not _int(grace) or not 0 <= grace <= 2147483647:
             errors.append(f"{where}.health_check_grace_period: {grace!r} must be seconds, 0 or more")
@@ -322,6 +340,8 @@ def container_definition(service, image, log_group, region, secret_arns):
         container["portMappings"] = [{"containerPort": port, "protocol": "tcp"}]
     if service.get("command"):
         container["command"] = list(service["command"])
+    if service.get("stop_timeout"):
+        container["stopTimeout"] = service["stop_timeout"]
     check = service.get("health_check_command")
     if not check and port and service.get("container_health_check", True):
         check = ["CMD-SHELL", f"curl -fsS http://localhost:{port}{service['health_check_path']} || exit 1"]
@@ -366,6 +386,7 @@ def task_definition_view(definition):
                 "image": c.get("image"),
                 "essential": c.get("essential", True),
                 "command": list(c.get("command") or []),
+                "stop_timeout": c.get("stopTimeout"),
                 "ports": sorted(
                     (p.get("containerPort"), p.get("protocol", "tcp")) for p in c.get("portMappings") or []
                 ),
