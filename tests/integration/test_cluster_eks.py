@@ -603,6 +603,34 @@ def test_staging_and_prod_converge_and_reconverge_without_writes(emulator_sessio
     assert [run.changed() for run in again] == [0, 0]
 
 
+def test_a_long_cluster_name_keeps_one_iam_role_per_service_account(emulator):
+    """IAM names are at most 64 characters: cut to 64, both IRSA roles of a long cluster name were one role whose
+    trust policy flipped between the two service accounts on every run."""
+    from conftest import run_playbook
+
+    name = "moneytrack-dev-" + "long" * 12  # 63 characters; EKS takes up to 100
+    variables = {"cluster_name": name, "cluster_eks_kube_objects": False}
+    run = run_playbook(emulator, PLAYBOOK, inventory="inventories/dev", extra_vars=variables)
+    assert run.rc == 0, run.messages()
+    arns = run.result(TASK, HOST)["cluster"]["irsa_role_arns"]
+    iam = emulator.boto3_client("iam")
+    roles = {short: iam.get_role(RoleName=arn.rsplit("/", 1)[-1])["Role"] for short, arn in arns.items()}
+    assert sorted(roles) == ["bank-service", "ebs-csi"]
+    assert len({r["RoleName"] for r in roles.values()}) == 2 and all(len(r["RoleName"]) <= 64 for r in roles.values())
+    subjects = {
+        short: role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
+        for short, role in roles.items()
+    }
+    assert any(v == "system:serviceaccount:kube-system:ebs-csi-controller-sa" for v in subjects["ebs-csi"].values())
+    assert any(
+        v == "system:serviceaccount:money-tracking-dev:bank-service-sa" for v in subjects["bank-service"].values()
+    )
+    emulator.clear_calls()
+    again = run_playbook(emulator, CLUSTER_ONLY, inventory="inventories/dev", extra_vars=variables)
+    assert again.rc == 0, again.messages()
+    assert again.changed() == 0 and aws_writes(emulator) == []
+
+
 # -- opt-in: the same apply logic against a real cluster (skipped unless KUBECONFIG is set) -----------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -323,3 +324,15 @@ def test_a_create_naming_a_new_role_is_retried_while_iam_propagates():
 
     with pytest.raises(ClientError, match="Subnets are invalid"):
         after_iam_propagation(refused, delay=0)
+
+
+def test_long_names_give_distinct_stable_iam_role_names_iam_accepts():
+    long_cluster = "moneytrack-development-" + "x" * 60  # EKS takes cluster names of up to 100 characters
+    names = sp.Names(long_cluster, "ap-southeast-2")
+    irsa = [names.irsa_role("ebs-csi"), names.irsa_role("user-service")]
+    every = [names.cluster_role, names.node_role, *irsa]
+    assert all(len(n) <= 64 and re.match(r"^[\w+=,.@-]+$", n) for n in every), every
+    assert len(set(every)) == 4  # cut to 64 characters, all four were one name
+    assert sp.Names(long_cluster, "ap-southeast-2").irsa_role("ebs-csi") == irsa[0]  # the same on every run
+    short = sp.Names("moneytrack-prod", "us-east-1")
+    assert short.irsa_role("ebs-csi") == "moneytrack-prod-us-east-1-irsa-ebs-csi"  # names that fit are unchanged

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from ..aws_rules import LOG_RETENTION_DAYS
+from ..aws_rules import iam_role_name
 
 # Fargate's task sizes: CPU units -> the memory values (MiB) AWS accepts with them
 # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size).
@@ -52,8 +53,8 @@ class Names:
         self.cluster = base
         # IAM is global and every region of the environment has its own secrets: one role pair per region.
         suffix = f"-{region}" if region else ""
-        self.execution_role = f"{base}-ecs-execution{suffix}"
-        self.task_role = f"{base}-ecs-task{suffix}"
+        self.execution_role = iam_role_name(f"{base}-ecs-execution{suffix}")
+        self.task_role = iam_role_name(f"{base}-ecs-task{suffix}")
 
     def family(self, service):
         return f"{self.base}-{service}"

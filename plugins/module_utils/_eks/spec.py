@@ -22,6 +22,7 @@ from .._kube.spec import is_int
 from .._kube.spec import label_key
 from .._kube.spec import unknown_keys
 from ..aws_rules import ROLE_ARN_RE
+from ..aws_rules import iam_role_name
 
 # Kubernetes versions EKS has offered (standard and extended support). A version outside is refused.
 KUBERNETES_VERSIONS = tuple(f"1.{minor}" for minor in range(23, 34))
@@ -84,11 +85,11 @@ class Names:
     def __init__(self, cluster, region):
         self.cluster = cluster
         self.base = f"{cluster}-{region}"
-        self.cluster_role = f"{self.base}-eks-cluster"[:64]
-        self.node_role = f"{self.base}-eks-nodes"[:64]
+        self.cluster_role = iam_role_name(f"{self.base}-eks-cluster")
+        self.node_role = iam_role_name(f"{self.base}-eks-nodes")
 
     def irsa_role(self, name):
-        return f"{self.base}-irsa-{name}"[:64]
+        return iam_role_name(f"{self.base}-irsa-{name}")
 
 
 # -- validation helpers ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ..aws_rules import iam_role_name
 from ..platform import tag_filters
 
 TAG_TIER = "stackops:tier"
@@ -44,7 +45,7 @@ class Names:
         self.endpoint_security_group = f"{name}-vpc-endpoints"
         self.flow_log_group = f"/aws/vpc/{name}/flow-logs"
         # IAM is global: the region keeps two regional deployments of one environment apart.
-        self.flow_log_role = f"{name}-flow-logs-{region}"
+        self.flow_log_role = iam_role_name(f"{name}-flow-logs-{region}")
         self.flow_log_policy = "deliver-flow-logs"
         self.subnet_group = name
 
