@@ -105,6 +105,21 @@ options:
     type: list
     elements: dict
     default: []
+  task_role_policies:
+    description:
+      - Policy documents of the task role, reconciled (created, updated when the document changes, deleted when
+        removed from the list). Each C(name) and C(document) (a mapping or its JSON text); C(managed=true) makes a
+        customer managed policy C(/stackops/<role name>-<name>), otherwise an inline policy (not named C(task),
+        which is O(task_role_policy_statements)'s). Checked against IAM's limits.
+    type: list
+    elements: dict
+    default: []
+    version_added: 0.2.0
+    suboptions:
+      name: {description: The policy's name (1-128 of letters, digits and +=,.@_-)., type: str, required: true}
+      document: {description: The policy document (Version and Statement)., type: raw, required: true}
+      managed: {description: A customer managed policy rather than an inline one., type: bool, default: false}
+      description: {description: A managed policy's description., type: str}
   ecr_repositories:
     description: ECR repositories by short name; the AWS name is C(<name>/<short name>).
     type: list
@@ -218,6 +233,17 @@ def argument_spec():
         deployment_min_healthy_percent=dict(type="int", default=100),
         deployment_max_percent=dict(type="int", default=200),
         task_role_policy_statements=dict(type="list", elements="dict", default=[]),
+        task_role_policies=dict(
+            type="list",
+            elements="dict",
+            default=[],
+            options=dict(
+                name=dict(type="str", required=True),
+                document=dict(type="raw", required=True),
+                managed=dict(type="bool", default=False),
+                description=dict(type="str"),
+            ),
+        ),
         ecr_repositories=dict(type="list", elements="str", default=[]),
         ecr_scan_on_push=dict(type="bool", default=True),
         ecr_image_tag_mutability=dict(type="str", choices=["MUTABLE", "IMMUTABLE"], default="MUTABLE"),

@@ -153,6 +153,22 @@ options:
       namespace: {description: The service account's namespace., type: str, required: true}
       service_account: {description: The service account's name., type: str, required: true}
       policy_arns: {description: Managed policies attached to the role., type: list, elements: str, default: []}
+      policies:
+        description:
+          - Policy documents of the role, reconciled. Each C(name) and C(document) (a mapping or its JSON text);
+            C(managed=true) makes a customer managed policy C(/stackops/<role name>-<name>) (a new default version
+            when the document changes), otherwise an inline policy. Policies of the role that the list no longer
+            has are deleted. Checked against IAM's limits (10,240 characters of inline policy per role, 6,144 per
+            managed policy, 20 managed policies per role).
+        type: list
+        elements: dict
+        default: []
+        version_added: 0.2.0
+        suboptions:
+          name: {description: The policy's name (1-128 of letters, digits and +=,.@_-)., type: str, required: true}
+          document: {description: The policy document (Version and Statement)., type: raw, required: true}
+          managed: {description: A customer managed policy rather than an inline one., type: bool, default: false}
+          description: {description: A managed policy's description., type: str}
   variable_prefix:
     description: Prepended to option names in error messages (the C(cluster) role passes C(cluster_eks_), so messages name its variables).
     type: str
@@ -300,6 +316,17 @@ def argument_spec():
                 namespace=dict(type="str", required=True),
                 service_account=dict(type="str", required=True),
                 policy_arns=dict(type="list", elements="str", default=[]),
+                policies=dict(
+                    type="list",
+                    elements="dict",
+                    default=[],
+                    options=dict(
+                        name=dict(type="str", required=True),
+                        document=dict(type="raw", required=True),
+                        managed=dict(type="bool", default=False),
+                        description=dict(type="str"),
+                    ),
+                ),
             ),
         ),
         variable_prefix=dict(type="str", default=""),

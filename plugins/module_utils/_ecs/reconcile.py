@@ -15,6 +15,7 @@ import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
+from .. import iam_policies
 from ..platform import Changes
 from ..platform import WaitTimeout
 from ..platform import client_token
@@ -25,6 +26,7 @@ from ..platform import tag_changes
 from ..platform import wait_for
 from . import state as st
 from .spec import EXECUTION_POLICY_ARN
+from .spec import TASK_INLINE_POLICY
 from .spec import Names
 from .spec import assume_role_policy
 from .spec import execution_role_policy
@@ -40,7 +42,6 @@ SCALING_METRICS = {
     "cpu": ("CPU", "ECSServiceAverageCPUUtilization"),
     "memory": ("memory", "ECSServiceAverageMemoryUtilization"),
 }
-TASK_INLINE_POLICY = "task"
 
 
 class ReconcileError(Exception):
@@ -455,6 +456,18 @@ class EcsReconciler:
                     iam.put_role_policy(
                         RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(document), aws_retry=True
                     )
+            if name == self.names.task_role:
+                iam_policies.converge(
+                    iam,
+                    self.changes,
+                    name,
+                    self.p.get("task_role_policies") or [],
+                    {k: v for k, v in role["inline"].items() if k != TASK_INLINE_POLICY},
+                    role["attached"],
+                    self.partition,
+                    self.account,
+                    tags,
+                )
             to_set, to_unset = tag_changes(role.get("tagMap"), tags, self.purge_tags)
             if role is not self.roles.get(name):
                 continue  # just created with its tags

@@ -15,6 +15,7 @@ import re
 
 from ..aws_rules import LOG_RETENTION_DAYS
 from ..aws_rules import iam_role_name
+from ..iam_policies import validate_policies
 
 # Fargate's task sizes: CPU units -> the memory values (MiB) AWS accepts with them
 # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size).
@@ -71,6 +72,10 @@ class Names:
 
     def resource_id(self, service):
         return f"service/{self.base}/{service}"
+
+
+# The task role's inline policy made from task_role_policy_statements.
+TASK_INLINE_POLICY = "task"
 
 
 def parse_image(image):
@@ -312,6 +317,14 @@ def validate(spec, var=None, secret_keys=None):
         errors.append(f"{var('deployment_min_healthy_percent')}: {low!r} must be 0-100")
     if not _int(high) or not 100 <= high <= 200:
         errors.append(f"{var('deployment_max_percent')}: {high!r} must be 100-200")
+    policies = spec.get("task_role_policies")
+    validate_policies(policies, var("task_role_policies"), errors)
+    for index, policy in enumerate(policies if isinstance(policies, list) else []):
+        if isinstance(policy, dict) and policy.get("name") == TASK_INLINE_POLICY and not policy.get("managed"):
+            errors.append(
+                f"{var('task_role_policies')}[{index}].name: {TASK_INLINE_POLICY!r} is the inline policy of "
+                f"{var('task_role_policy_statements')}; give this one another name"
+            )
     for key in spec.get("tags") or {}:
         if str(key).lower().startswith("aws:"):
             errors.append(f"{var('tags')}: key {key!r} uses the aws: prefix, which AWS reserves")

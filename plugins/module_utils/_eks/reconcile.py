@@ -20,6 +20,7 @@ try:
 except ImportError:
     pass  # AnsibleAWSModule reports the missing library
 
+from .. import iam_policies
 from ..platform import Changes
 from ..platform import WaitTimeout
 from ..platform import client_token
@@ -370,6 +371,8 @@ class EksReconciler:
             ):
                 self.iam.attach_role_policy(RoleName=name, PolicyArn=policy, aws_retry=True)
         for policy in current["policies"]:
+            if iam_policies.is_ours(policy, name):
+                continue  # a policy document of the inventory: iam_policies converges it
             if policy not in managed and self.changes.add(f"detach {policy.rsplit('/', 1)[-1]} from IAM role {name}"):
                 self.iam.detach_role_policy(RoleName=name, PolicyArn=policy, aws_retry=True)
         for policy_name, document in (inline or {}).items():
@@ -576,6 +579,18 @@ class EksReconciler:
                 continue
             trust = sp.irsa_trust(provider, issuer.removeprefix("https://"), role["namespace"], role["service_account"])
             self.irsa_role_arns[role["name"]] = self._role(name, trust, role.get("policy_arns") or [], None, "irsa")
+            current = self.state.roles.get(name) or {"policies": [], "inline": {}}
+            iam_policies.converge(
+                self.iam,
+                self.changes,
+                name,
+                role.get("policies") or [],
+                current["inline"],
+                current["policies"],
+                self.partition,
+                self.state.account,
+                self.tags(name),
+            )
 
     # node groups ------------------------------------------------------------------------------------------------
 
