@@ -45,7 +45,8 @@ options:
         load balancer reaches; none for workers), C(command), C(environment) (dict), C(secrets) (dict of
         variable name to a key of the security tier's secrets, or a secret ARN), C(min_tasks) (2),
         C(max_tasks) (10), C(desired_tasks) (at creation; C(min_tasks) by default), C(cpu_target) (70),
-        C(memory_target) (80; target tracking on memory too, 0 for none), C(stop_timeout) (seconds from SIGTERM
+        C(memory_target) (80; target tracking on memory too, 0 for none), C(connections) (C(database), C(cache):
+        environment variables from the JSON keys of the connection secrets the data tiers fill), C(stop_timeout) (seconds from SIGTERM
         to SIGKILL, 2-120; ECS's default 30 when unset),
         C(health_check_path) (C(/health)), C(health_check_command), C(container_health_check) (true),
         C(health_check_grace_period) (60), C(spot) (false; run 3 of 4 tasks above the first on Fargate Spot).

@@ -32,6 +32,7 @@ from .spec import assume_role_policy
 from .spec import execution_role_policy
 from .spec import lifecycle_policy
 from .spec import resolve_image
+from .spec import secret_key_of
 from .spec import service_defaults
 from .spec import task_definition
 from .spec import task_definition_view
@@ -101,7 +102,9 @@ class EcsReconciler:
             if not self.group_ids:
                 found = st.find_group(c["ec2"], p["platform"], p["environment"], "app")
                 self.group_ids = [found] if found else []
-            wanted = {v for s in self.services for v in s["secrets"].values() if not str(v).startswith("arn:")}
+            wanted = {
+                secret_key_of(v) for s in self.services for v in s["secrets"].values() if not str(v).startswith("arn:")
+            }
             self.secret_arns = dict(p.get("secrets") or {})
             if wanted - set(self.secret_arns):
                 self.secret_arns.update(
@@ -335,7 +338,8 @@ class EcsReconciler:
                 "converge playbooks/security.yml first, or give security_group_ids"
             )
         for index, service in enumerate(self.services):
-            for env, key in sorted(service["secrets"].items()):
+            for env, value in sorted(service["secrets"].items()):
+                key = secret_key_of(value)
                 if not str(key).startswith("arn:") and key not in self.secret_arns:
                     known = ", ".join(sorted(self.secret_arns)) or "none"
                     problems.append(
@@ -403,7 +407,13 @@ class EcsReconciler:
     def converge_roles(self):
         iam = self.c["iam"]
         trust = assume_role_policy(self.account, self.region, self.partition)
-        secrets = sorted({self.secret_arns.get(v, v) for s in self.services for v in s["secrets"].values()})
+        secrets = sorted(
+            {
+                v if str(v).startswith("arn:") else self.secret_arns.get(secret_key_of(v), v)
+                for s in self.services
+                for v in s["secrets"].values()
+            }
+        )
         secrets = [arn for arn in secrets if str(arn).startswith("arn:")]
         wanted = {
             self.names.execution_role: (

@@ -109,6 +109,47 @@ def _as_int(value):
     return None
 
 
+# What a service's ``connections`` hand it: environment variables from the JSON keys of the connection secrets the
+# security tier creates and the data tiers fill (ECS ``valueFrom`` ``<secret ARN>:<json key>::``).
+CONNECTIONS = {
+    "database": (
+        "database_connection",
+        {
+            "DATABASE_HOST": "host",
+            "DATABASE_PORT": "port",
+            "DATABASE_NAME": "dbname",
+            "DATABASE_USER": "username",
+            "DATABASE_MASTER_SECRET_ARN": "master_secret_arn",
+        },
+    ),
+    "cache": (
+        "cache_connection",
+        {
+            "REDIS_HOST": "host",
+            "REDIS_PORT": "port",
+            "REDIS_TLS": "tls",
+            "REDIS_AUTH_TOKEN_SECRET_ARN": "auth_token_secret_arn",
+        },
+    ),
+}
+
+
+def secret_key_of(value):
+    """The security tier's secret key a ``secrets`` value names (``jwt_secret``, ``database_connection:host``)."""
+    return str(value).split(":", 1)[0]
+
+
+def secret_reference(value, secret_arns):
+    """ECS's ``valueFrom`` for a ``secrets`` value: an ARN as given, a key as its ARN, ``key:json_key`` as
+    ``<ARN>:<json_key>::`` (one key of a JSON secret)."""
+    value = str(value)
+    if value.startswith("arn:"):
+        return value
+    key, _sep, json_key = value.partition(":")
+    arn = secret_arns.get(key, key)
+    return f"{arn}:{json_key}::" if json_key else arn
+
+
 def service_defaults(service):
     """A service entry with every default filled in (the module's and the role's view of it)."""
     merged = {
@@ -129,8 +170,16 @@ def service_defaults(service):
         "health_check_grace_period": 60,
         "container_health_check": True,
         "spot": False,
+        "connections": [],
     }
     merged.update({k: v for k, v in (service or {}).items() if v is not None})
+    connections = merged.get("connections") or []
+    if isinstance(connections, list) and isinstance(merged["secrets"], dict):
+        from_connections = {}
+        for connection in connections:
+            key, variables = CONNECTIONS.get(connection, (None, {}))
+            from_connections.update({env: f"{key}:{json_key}" for env, json_key in variables.items()})
+        merged["secrets"] = {**from_connections, **merged["secrets"]}
     return merged
 
 
@@ -223,19 +272,29 @@ def validate_services(services, var, errors, secret_keys=None, repositories=()):
         for key in environment:
             if not _ENV_RE.match(str(key)):
                 errors.append(f"{where}.environment: {key!r} is not an environment variable name")
+        connections = service["connections"]
+        if not isinstance(connections, list):
+            errors.append(f"{where}.connections: must be a list ({', '.join(CONNECTIONS)})")
+        else:
+            for position, connection in enumerate(connections):
+                if connection not in CONNECTIONS:
+                    errors.append(
+                        f"{where}.connections[{position}]: {connection!r} is not a connection ({', '.join(CONNECTIONS)})"
+                    )
         secrets = service["secrets"]
         if not isinstance(secrets, dict):
             errors.append(
                 f"{where}.secrets: must be a mapping of variable names to secret keys (JWT_SECRET: jwt_secret)"
             )
             secrets = {}
-        for key, secret in secrets.items():
+        for key, value in secrets.items():
             if not _ENV_RE.match(str(key)):
                 errors.append(f"{where}.secrets: {key!r} is not an environment variable name")
             if key in environment:
                 errors.append(f"{where}.secrets.{key}: also set in environment; a variable comes from one place")
-            if _SECRET_ARN_RE.match(str(secret)):
+            if _SECRET_ARN_RE.match(str(value)):
                 continue
+            secret = secret_key_of(value)
             if secret_keys is not None and secret not in secret_keys:
                 known = ", ".join(sorted(secret_keys)) or "none"
                 errors.append(
@@ -344,7 +403,9 @@ def container_definition(service, image, log_group, region, secret_arns):
         "image": image,
         "essential": True,
         "environment": [{"name": k, "value": str(v)} for k, v in sorted(service["environment"].items())],
-        "secrets": [{"name": k, "valueFrom": secret_arns.get(v, v)} for k, v in sorted(service["secrets"].items())],
+        "secrets": [
+            {"name": k, "valueFrom": secret_reference(v, secret_arns)} for k, v in sorted(service["secrets"].items())
+        ],
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {"awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": service["name"]},
