@@ -11,10 +11,10 @@ description:
   - The security tier creates the connection secrets empty (C(database_connection), C(cache_connection) in
     C(security_secrets), C(source=external)), so their ARNs exist before the database and the cache do; ECS task
     definitions and Kubernetes workloads name them in the same C(site.yml) run. The database and cache roles run
-    this module to put the JSON value - endpoints, ports, names and the ARN of the secret that holds the password
-    or token - once those exist.
+    this module to put the JSON value (endpoints, ports, names and the ARN of the secret that holds the password
+    or token) once those exist.
   - The value is compared as JSON; a new version is put only when a key differs. Check mode writes nothing.
-  - Passwords are never put here: they stay in their own secret (the RDS-managed master secret, the AUTH token
+  - Passwords are never put here. They stay in their own secret (the RDS-managed master secret, the AUTH token
     secret), which the value names by ARN.
 author:
   - stackops platform engineers (@stackops)
@@ -80,7 +80,7 @@ def main():
         platform=dict(type="str", required=True),
         environment=dict(type="str", required=True),
         key=dict(type="str", required=True, no_log=False),
-        secret_arn=dict(type="str"),
+        secret_arn=dict(type="str", no_log=False),
         values=dict(type="dict", required=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

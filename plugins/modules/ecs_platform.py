@@ -45,7 +45,7 @@ options:
         load balancer reaches; none for workers), C(command), C(environment) (dict), C(secrets) (dict of
         variable name to a key of the security tier's secrets, or a secret ARN), C(min_tasks) (2),
         C(max_tasks) (10), C(desired_tasks) (at creation; C(min_tasks) by default), C(cpu_target) (70),
-        C(memory_target) (80; target tracking on memory too, 0 for none), C(connections) (C(database), C(cache):
+        C(memory_target) (80; target tracking on memory too, 0 for none), C(connections) (C(database), C(cache);
         environment variables from the JSON keys of the connection secrets the data tiers fill), C(stop_timeout) (seconds from SIGTERM
         to SIGKILL, 2-120; ECS's default 30 when unset),
         C(health_check_path) (C(/health)), C(health_check_command), C(container_health_check) (true),
@@ -117,7 +117,7 @@ options:
     default: []
     version_added: 0.2.0
     suboptions:
-      name: {description: The policy's name (1-128 of letters, digits and +=,.@_-)., type: str, required: true}
+      name: {description: "The policy's name (1-128 of letters, digits and +=,.@_-).", type: str, required: true}
       document: {description: The policy document (Version and Statement)., type: raw, required: true}
       managed: {description: A customer managed policy rather than an inline one., type: bool, default: false}
       description: {description: A managed policy's description., type: str}

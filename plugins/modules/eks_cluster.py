@@ -165,7 +165,7 @@ options:
         default: []
         version_added: 0.2.0
         suboptions:
-          name: {description: The policy's name (1-128 of letters, digits and +=,.@_-)., type: str, required: true}
+          name: {description: "The policy's name (1-128 of letters, digits and +=,.@_-).", type: str, required: true}
           document: {description: The policy document (Version and Statement)., type: raw, required: true}
           managed: {description: A customer managed policy rather than an inline one., type: bool, default: false}
           description: {description: A managed policy's description., type: str}

@@ -53,7 +53,7 @@ def test_ecs_services_get_the_database_and_cache_from_one_site_run(emulator, pla
     again = playbook("site.yml", limit=HOST)
     assert again.rc == 0, again.messages()
     assert again.changed() == 0
-    assert [c for c in emulator.writes()] == []
+    assert emulator.writes() == []
 
 
 @pytest.mark.slow
