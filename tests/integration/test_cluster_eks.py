@@ -298,6 +298,67 @@ def test_cluster_info_matches_the_fact(dev, tmp_path):
     assert found["node_groups"]["memory-optimized"]["taints"] == ["workload=analytics:NoSchedule"]
 
 
+S3_READ = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::moneytrack-dev-docs/*"}],
+}
+
+
+def irsa_with_policies(policies):
+    """The dev inventory's IRSA roles, bank-service carrying ``policies``."""
+    import yaml
+    from conftest import ROOT
+
+    roles = yaml.safe_load((ROOT / "inventories/dev/group_vars/all/cluster.yml").read_text())["cluster_eks_irsa_roles"]
+    return [{**r, "policies": policies} if r["name"] == "bank-service" else r for r in roles]
+
+
+def test_irsa_policy_documents_are_reconciled(dev, tmp_path):
+    """Inline (YAML) and customer managed (a JSON file) policies on an IRSA role: created, unchanged on a second
+    run, updated when the document changes, deleted when the list drops them."""
+    emulator, _run, again = dev
+    iam = emulator.boto3_client("iam")
+    role = "moneytrack-dev-us-east-1-irsa-bank-service"
+    controller = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "elasticloadbalancing:Describe*", "Resource": "*"}],
+    }
+    (tmp_path / "controller.json").write_text(json.dumps(controller))
+    policies = [
+        {"name": "documents", "document": S3_READ},
+        {"name": "controller", "managed": True, "file": str(tmp_path / "controller.json")},
+    ]
+    run = again(extra_vars={"cluster_eks_irsa_roles": irsa_with_policies(policies)})
+    assert run.rc == 0, run.messages()
+    inline = iam.get_role_policy(RoleName=role, PolicyName="documents")["PolicyDocument"]
+    assert inline["Statement"][0]["Resource"] == "arn:aws:s3:::moneytrack-dev-docs/*"
+    arn = f"arn:aws:iam::123456789012:policy/stackops/{role}-controller"
+    attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
+    assert arn in attached
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    assert iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"] == controller
+
+    emulator.clear_calls()
+    same = again(extra_vars={"cluster_eks_irsa_roles": irsa_with_policies(policies)})
+    assert same.rc == 0 and same.changed() == 0 and aws_writes(emulator) == []
+
+    controller["Statement"][0]["Action"] = ["elasticloadbalancing:Describe*", "ec2:DescribeSubnets"]
+    (tmp_path / "controller.json").write_text(json.dumps(controller))
+    changed = again(extra_vars={"cluster_eks_irsa_roles": irsa_with_policies(policies[1:])})
+    assert changed.rc == 0, changed.messages()
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == []
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    assert document["Statement"][0]["Action"] == ["elasticloadbalancing:Describe*", "ec2:DescribeSubnets"]
+
+    gone = again()  # the inventory as it is: no policy documents
+    assert gone.rc == 0, gone.messages()
+    attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
+    assert arn not in attached
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_policy(PolicyArn=arn)
+
+
 def test_node_group_changes_show_in_the_diff_and_kubernetes_drift_is_corrected(dev):
     emulator, _run, again = dev
     groups = _dev_node_groups()
@@ -400,67 +461,6 @@ def test_a_lower_version_is_refused_after_a_describe_before_any_write(dev):
 
 
 # -- check mode, bad input (each test starts from an empty emulator) ---------------------------------------------------
-
-
-S3_READ = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::moneytrack-dev-docs/*"}],
-}
-
-
-def irsa_with_policies(policies):
-    """The dev inventory's IRSA roles, bank-service carrying ``policies``."""
-    import yaml
-    from conftest import ROOT
-
-    roles = yaml.safe_load((ROOT / "inventories/dev/group_vars/all/cluster.yml").read_text())["cluster_eks_irsa_roles"]
-    return [{**r, "policies": policies} if r["name"] == "bank-service" else r for r in roles]
-
-
-def test_irsa_policy_documents_are_reconciled(dev, tmp_path):
-    """Inline (YAML) and customer managed (a JSON file) policies on an IRSA role: created, unchanged on a second
-    run, updated when the document changes, deleted when the list drops them."""
-    emulator, _run, again = dev
-    iam = emulator.boto3_client("iam")
-    role = "moneytrack-dev-us-east-1-irsa-bank-service"
-    controller = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "elasticloadbalancing:Describe*", "Resource": "*"}],
-    }
-    (tmp_path / "controller.json").write_text(json.dumps(controller))
-    policies = [
-        {"name": "documents", "document": S3_READ},
-        {"name": "controller", "managed": True, "file": str(tmp_path / "controller.json")},
-    ]
-    run = again(extra_vars={"cluster_eks_irsa_roles": irsa_with_policies(policies)})
-    assert run.rc == 0, run.messages()
-    inline = iam.get_role_policy(RoleName=role, PolicyName="documents")["PolicyDocument"]
-    assert inline["Statement"][0]["Resource"] == "arn:aws:s3:::moneytrack-dev-docs/*"
-    arn = f"arn:aws:iam::123456789012:policy/stackops/{role}-controller"
-    attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
-    assert arn in attached
-    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-    assert iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"] == controller
-
-    emulator.clear_calls()
-    same = again(extra_vars={"cluster_eks_irsa_roles": irsa_with_policies(policies)})
-    assert same.rc == 0 and same.changed() == 0 and aws_writes(emulator) == []
-
-    controller["Statement"][0]["Action"] = ["elasticloadbalancing:Describe*", "ec2:DescribeSubnets"]
-    (tmp_path / "controller.json").write_text(json.dumps(controller))
-    changed = again(extra_vars={"cluster_eks_irsa_roles": irsa_with_policies(policies[1:])})
-    assert changed.rc == 0, changed.messages()
-    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == []
-    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-    assert document["Statement"][0]["Action"] == ["elasticloadbalancing:Describe*", "ec2:DescribeSubnets"]
-
-    gone = again()  # the inventory as it is: no policy documents
-    assert gone.rc == 0, gone.messages()
-    attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
-    assert arn not in attached
-    with pytest.raises(iam.exceptions.NoSuchEntityException):
-        iam.get_policy(PolicyArn=arn)
 
 
 def test_check_mode_on_an_empty_account_plans_without_writing(emulator, playbook):
