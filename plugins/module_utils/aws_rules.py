@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy, retentionInDays).
@@ -50,3 +51,17 @@ def reserved_tag_errors(tags, where):
         elif str(key).startswith("stackops:"):
             errors.append(f"{where}: key {key!r} uses the stackops: prefix, which this collection sets itself")
     return errors
+
+
+# CreateRole: "RoleName ... Maximum length of 64" (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
+IAM_ROLE_NAME_MAX = 64
+
+
+def iam_role_name(name):
+    """A role name IAM accepts: ``name`` when it has at most 64 characters, otherwise its beginning and a hash of
+    the whole name. Cutting alone would give two long names that share their first 64 characters one role; the
+    hash keeps them apart, and the same name gives the same role on every run."""
+    if len(name) <= IAM_ROLE_NAME_MAX:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+    return f"{name[: IAM_ROLE_NAME_MAX - len(digest) - 1].rstrip('-')}-{digest}"

@@ -45,6 +45,9 @@ options:
         load balancer reaches; none for workers), C(command), C(environment) (dict), C(secrets) (dict of
         variable name to a key of the security tier's secrets, or a secret ARN), C(min_tasks) (2),
         C(max_tasks) (10), C(desired_tasks) (at creation; C(min_tasks) by default), C(cpu_target) (70),
+        C(memory_target) (80; target tracking on memory too, 0 for none), C(connections) (C(database), C(cache);
+        environment variables from the JSON keys of the connection secrets the data tiers fill), C(stop_timeout) (seconds from SIGTERM
+        to SIGKILL, 2-120; ECS's default 30 when unset),
         C(health_check_path) (C(/health)), C(health_check_command), C(container_health_check) (true),
         C(health_check_grace_period) (60), C(spot) (false; run 3 of 4 tasks above the first on Fargate Spot).
       - Omit to manage only the cluster and the repositories.
@@ -103,6 +106,21 @@ options:
     type: list
     elements: dict
     default: []
+  task_role_policies:
+    description:
+      - Policy documents of the task role, reconciled (created, updated when the document changes, deleted when
+        removed from the list). Each C(name) and C(document) (a mapping or its JSON text); C(managed=true) makes a
+        customer managed policy C(/stackops/<role name>-<name>), otherwise an inline policy (not named C(task),
+        which is O(task_role_policy_statements)'s). Checked against IAM's limits.
+    type: list
+    elements: dict
+    default: []
+    version_added: 0.2.0
+    suboptions:
+      name: {description: "The policy's name (1-128 of letters, digits and +=,.@_-).", type: str, required: true}
+      document: {description: The policy document (Version and Statement)., type: raw, required: true}
+      managed: {description: A customer managed policy rather than an inline one., type: bool, default: false}
+      description: {description: A managed policy's description., type: str}
   ecr_repositories:
     description: ECR repositories by short name; the AWS name is C(<name>/<short name>).
     type: list
@@ -210,6 +228,17 @@ def argument_spec():
         deployment_min_healthy_percent=dict(type="int", default=100),
         deployment_max_percent=dict(type="int", default=200),
         task_role_policy_statements=dict(type="list", elements="dict", default=[]),
+        task_role_policies=dict(
+            type="list",
+            elements="dict",
+            default=[],
+            options=dict(
+                name=dict(type="str", required=True),
+                document=dict(type="raw", required=True),
+                managed=dict(type="bool", default=False),
+                description=dict(type="str"),
+            ),
+        ),
         ecr_repositories=dict(type="list", elements="str", default=[]),
         ecr_scan_on_push=dict(type="bool", default=True),
         ecr_image_tag_mutability=dict(type="str", choices=["MUTABLE", "IMMUTABLE"], default="MUTABLE"),

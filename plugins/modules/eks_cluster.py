@@ -52,6 +52,16 @@ options:
     type: list
     elements: str
     default: [app]
+  admit_cluster_security_group:
+    description:
+      - Admit the cluster's nodes wherever its groups (O(security_groups)) are admitted. The nodes of managed node
+        groups carry only the security group EKS makes for the cluster, so for every group of the platform in the
+        VPC with an ingress rule from one of the cluster's groups (the database, cache and search groups admit
+        C(app)), the same ports are opened to that cluster security group; rules of this module that no longer
+        match are revoked. The security tier leaves these rules alone.
+    type: bool
+    default: true
+    version_added: 0.2.0
   endpoint_private_access:
     description: The API server is reachable from inside the VPC.
     type: bool
@@ -143,6 +153,22 @@ options:
       namespace: {description: The service account's namespace., type: str, required: true}
       service_account: {description: The service account's name., type: str, required: true}
       policy_arns: {description: Managed policies attached to the role., type: list, elements: str, default: []}
+      policies:
+        description:
+          - Policy documents of the role, reconciled. Each C(name) and C(document) (a mapping or its JSON text);
+            C(managed=true) makes a customer managed policy C(/stackops/<role name>-<name>) (a new default version
+            when the document changes), otherwise an inline policy. Policies of the role that the list no longer
+            has are deleted. Checked against IAM's limits (10,240 characters of inline policy per role, 6,144 per
+            managed policy, 20 managed policies per role).
+        type: list
+        elements: dict
+        default: []
+        version_added: 0.2.0
+        suboptions:
+          name: {description: "The policy's name (1-128 of letters, digits and +=,.@_-).", type: str, required: true}
+          document: {description: The policy document (Version and Statement)., type: raw, required: true}
+          managed: {description: A customer managed policy rather than an inline one., type: bool, default: false}
+          description: {description: A managed policy's description., type: str}
   variable_prefix:
     description: Prepended to option names in error messages (the C(cluster) role passes C(cluster_eks_), so messages name its variables).
     type: str
@@ -201,6 +227,10 @@ cluster:
     cluster_role_arn: {description: The cluster role's ARN., type: str}
     node_role_arn: {description: The node role's ARN., type: str}
     irsa_role_arns: {description: IAM roles for service accounts by short name., type: dict}
+    cluster_security_group_id:
+      description: The security group EKS made for the cluster, on the control plane and the managed nodes.
+      type: str
+      version_added: 0.2.0
 changes:
   description: What changed (in check mode, what would change), in order.
   returned: always
@@ -227,6 +257,7 @@ def argument_spec():
         subnet_tier=dict(type="str", default="private"),
         security_group_ids=dict(type="list", elements="str"),
         security_groups=dict(type="list", elements="str", default=["app"]),
+        admit_cluster_security_group=dict(type="bool", default=True),
         endpoint_private_access=dict(type="bool", default=True),
         endpoint_public_access=dict(type="bool", default=True),
         public_access_cidrs=dict(type="list", elements="str", default=["0.0.0.0/0"]),
@@ -279,6 +310,17 @@ def argument_spec():
                 namespace=dict(type="str", required=True),
                 service_account=dict(type="str", required=True),
                 policy_arns=dict(type="list", elements="str", default=[]),
+                policies=dict(
+                    type="list",
+                    elements="dict",
+                    default=[],
+                    options=dict(
+                        name=dict(type="str", required=True),
+                        document=dict(type="raw", required=True),
+                        managed=dict(type="bool", default=False),
+                        description=dict(type="str"),
+                    ),
+                ),
             ),
         ),
         variable_prefix=dict(type="str", default=""),

@@ -298,7 +298,7 @@ EXAMPLES = r"""
       - {purpose: backups, via_services: [backup, rds, s3]}
     secrets_kms_key: secrets
     secrets:
-      - {key: database_master_password, name: database/master-password, username: postgres}
+      - {key: database_app_password, name: database/app-password, username: app}
       - {key: jwt_secret, length: 64}
       - {key: encryption_key, charset: hex, length: 64}
       - {key: openai_api_key, source: value, value: "{{ vault_openai_api_key }}"}

@@ -101,9 +101,21 @@ def test_task_definitions_from_the_services_list(module_emulator, local):
     assert container["image"] == f"{REGISTRY}/demo-local/api:1.0.0"
     assert container["portMappings"] == [{"containerPort": 3000, "protocol": "tcp"}]
     assert {e["name"]: e["value"] for e in container["environment"]} == {"LOG_LEVEL": "info", "NODE_ENV": "production"}
+    connection = secrets["local/demo/database-connection"]
+    cache = secrets["local/demo/cache-connection"]
     assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == {
         "DATABASE_PASSWORD": secrets["local/demo/database/app-password"],
         "JWT_SECRET": secrets["local/demo/jwt-secret"],
+        # connections: [database, cache]: JSON keys of the connection secrets
+        "DATABASE_HOST": f"{connection}:host::",
+        "DATABASE_PORT": f"{connection}:port::",
+        "DATABASE_NAME": f"{connection}:dbname::",
+        "DATABASE_USER": f"{connection}:username::",
+        "DATABASE_MASTER_SECRET_ARN": f"{connection}:master_secret_arn::",
+        "REDIS_HOST": f"{cache}:host::",
+        "REDIS_PORT": f"{cache}:port::",
+        "REDIS_TLS": f"{cache}:tls::",
+        "REDIS_AUTH_TOKEN_SECRET_ARN": f"{cache}:auth_token_secret_arn::",
     }
     assert container["logConfiguration"] == {
         "logDriver": "awslogs",
@@ -166,12 +178,32 @@ def test_services_private_rolling_with_circuit_breaker_and_scaling(module_emulat
         "service/demo-local/admin": (1, 2),
         "service/demo-local/worker": (1, 4),
     }
-    policy = scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId="service/demo-local/api")[
-        "ScalingPolicies"
-    ][0]
-    config = policy["TargetTrackingScalingPolicyConfiguration"]
-    assert policy["PolicyType"] == "TargetTrackingScaling" and config["TargetValue"] == 70.0
-    assert config["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+    policies = {
+        p["PolicyName"]: p
+        for p in scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId="service/demo-local/api")[
+            "ScalingPolicies"
+        ]
+    }
+    assert all(p["PolicyType"] == "TargetTrackingScaling" for p in policies.values())
+    tracking = {
+        p["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"]: p[
+            "TargetTrackingScalingPolicyConfiguration"
+        ]["TargetValue"]
+        for p in policies.values()
+    }
+    # Seeds 000 and 004: CPU and memory targets on the same scalable target.
+    assert tracking == {"ECSServiceAverageCPUUtilization": 70.0, "ECSServiceAverageMemoryUtilization": 80.0}
+    assert sorted(policies) == ["demo-local-api-cpu", "demo-local-api-memory"]
+
+
+def test_graceful_shutdown_stop_timeout_in_the_container_definition(emulator_session, local):
+    ecs = emulator_session.boto3_client("ecs")
+
+    def stop_timeout(service):
+        definition = ecs.describe_task_definition(taskDefinition=f"demo-local-{service}")["taskDefinition"]
+        return definition["containerDefinitions"][0].get("stopTimeout")
+
+    assert (stop_timeout("api"), stop_timeout("worker"), stop_timeout("admin")) == (60, 120, None)
 
 
 def test_roles_read_exactly_the_services_secrets(module_emulator, local):
@@ -193,6 +225,8 @@ def test_roles_read_exactly_the_services_secrets(module_emulator, local):
     read = document["Statement"][0]
     assert read["Action"] == ["secretsmanager:GetSecretValue"]
     assert sorted(arn.split(":secret:")[1].rsplit("-", 1)[0] for arn in read["Resource"]) == [
+        "local/demo/cache-connection",
+        "local/demo/database-connection",
         "local/demo/database/app-password",
         "local/demo/jwt-secret",
     ]
@@ -377,7 +411,9 @@ def test_check_mode_on_an_empty_account_plans_without_writing(emulator, playbook
     ecs = run.result("Converge the ECS cluster", PRIMARY)
     assert "create ECS cluster demo-local (FARGATE, FARGATE_SPOT, Container Insights enabled)" in ecs["changes"]
     assert "create ECS service api (2 tasks of demo-local-api:1)" in ecs["changes"]
-    assert ecs["diff"]["after"]["task_definitions"]["api"]["secrets"] == ["DATABASE_PASSWORD", "JWT_SECRET"]
+    assert {"DATABASE_PASSWORD", "JWT_SECRET", "DATABASE_HOST", "REDIS_HOST"} <= set(
+        ecs["diff"]["after"]["task_definitions"]["api"]["secrets"]
+    )
     alb = run.result("Converge the load balancer", PRIMARY)
     assert "create listener HTTP 80 (redirect to HTTPS 443)" in alb["changes"]
     assert alb["load_balancer"]["arn"] is None

@@ -143,6 +143,53 @@ def test_node_groups_read_back(dev):
     assert general["nodeRole"].endswith(":role/moneytrack-dev-us-east-1-eks-nodes")
 
 
+def node_security_groups(emulator, group):
+    """The security groups on a node group's instances: node group -> its Auto Scaling group -> instances."""
+    asg = node_group(emulator, group)["resources"]["autoScalingGroups"][0]["name"]
+    found = emulator.boto3_client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[asg])
+    ids = [i["InstanceId"] for i in found["AutoScalingGroups"][0]["Instances"]]
+    assert ids, f"node group {group} has no instances"
+    reservations = emulator.boto3_client("ec2").describe_instances(InstanceIds=ids)["Reservations"]
+    return {g["GroupId"] for r in reservations for i in r["Instances"] for g in i["SecurityGroups"]}
+
+
+def admitted_on(emulator, group_name, port):
+    """The groups a security group admits on ``port`` (TCP)."""
+    group = emulator.boto3_client("ec2").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [group_name]}]
+    )["SecurityGroups"][0]
+    return {
+        pair["GroupId"]
+        for permission in group["IpPermissions"]
+        if permission["IpProtocol"] in ("tcp", "6") and permission["FromPort"] <= port <= permission["ToPort"]
+        for pair in permission.get("UserIdGroupPairs", [])
+    }
+
+
+def test_pods_on_every_node_group_reach_the_database_and_the_cache(dev):
+    """Pods use their node's groups; managed nodes carry the group EKS makes, which the data tiers must admit."""
+    emulator, run, _again = dev
+    cluster_group = describe(emulator)["resourcesVpcConfig"]["clusterSecurityGroupId"]
+    for group in ("general-purpose", "memory-optimized"):
+        on_nodes = node_security_groups(emulator, group)
+        assert cluster_group in on_nodes
+        assert on_nodes & admitted_on(emulator, "moneytrack-dev-database", 5432), group
+        assert on_nodes & admitted_on(emulator, "moneytrack-dev-cache", 6379), group
+    assert run.result(TASK, HOST)["cluster"]["cluster_security_group_id"] == cluster_group
+
+
+def test_the_security_tier_leaves_the_nodes_admission_alone(dev):
+    from conftest import run_playbook
+
+    emulator, _run, _again = dev
+    emulator.clear_calls()
+    run = run_playbook(emulator, "playbooks/security.yml", inventory="inventories/dev")
+    assert run.rc == 0, run.messages()
+    assert run.changed() == 0 and aws_writes(emulator) == []
+    cluster_group = describe(emulator)["resourcesVpcConfig"]["clusterSecurityGroupId"]
+    assert cluster_group in admitted_on(emulator, "moneytrack-dev-database", 5432)
+
+
 def test_addons_oidc_and_irsa(dev):
     emulator, _run, _again = dev
     client = eks(emulator)
@@ -150,7 +197,7 @@ def test_addons_oidc_and_irsa(dev):
         a: client.describe_addon(clusterName=CLUSTER, addonName=a)["addon"]
         for a in client.list_addons(clusterName=CLUSTER)["addons"]
     }
-    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"}
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "metrics-server"}
     assert addons["kube-proxy"]["addonVersion"].startswith("v1.28.")
     assert all(a["status"] == "ACTIVE" for a in addons.values())
     iam = emulator.boto3_client("iam")
@@ -249,6 +296,67 @@ def test_cluster_info_matches_the_fact(dev, tmp_path):
     for key in ("arn", "endpoint", "version", "oidc_provider_arn", "node_groups", "cluster_role_arn", "node_role_arn"):
         assert found["cluster"][key] == fact[key], key
     assert found["node_groups"]["memory-optimized"]["taints"] == ["workload=analytics:NoSchedule"]
+
+
+S3_READ = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::moneytrack-dev-docs/*"}],
+}
+
+
+def irsa_with_policies(policies):
+    """The dev inventory's IRSA roles, bank-service carrying ``policies``."""
+    import yaml
+    from conftest import ROOT
+
+    roles = yaml.safe_load((ROOT / "inventories/dev/group_vars/all/cluster.yml").read_text())["cluster_eks_irsa_roles"]
+    return [{**r, "policies": policies} if r["name"] == "bank-service" else r for r in roles]
+
+
+def test_irsa_policy_documents_are_reconciled(dev, tmp_path):
+    """Inline (YAML) and customer managed (a JSON file) policies on an IRSA role: created, unchanged on a second
+    run, updated when the document changes, deleted when the list drops them."""
+    emulator, _run, again = dev
+    iam = emulator.boto3_client("iam")
+    role = "moneytrack-dev-us-east-1-irsa-bank-service"
+    controller = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "elasticloadbalancing:Describe*", "Resource": "*"}],
+    }
+    (tmp_path / "controller.json").write_text(json.dumps(controller))
+    policies = [
+        {"name": "documents", "document": S3_READ},
+        {"name": "controller", "managed": True, "file": str(tmp_path / "controller.json")},
+    ]
+    run = again(extra_vars={"cluster_eks_irsa_roles": irsa_with_policies(policies)})
+    assert run.rc == 0, run.messages()
+    inline = iam.get_role_policy(RoleName=role, PolicyName="documents")["PolicyDocument"]
+    assert inline["Statement"][0]["Resource"] == "arn:aws:s3:::moneytrack-dev-docs/*"
+    arn = f"arn:aws:iam::123456789012:policy/stackops/{role}-controller"
+    attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
+    assert arn in attached
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    assert iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"] == controller
+
+    emulator.clear_calls()
+    same = again(extra_vars={"cluster_eks_irsa_roles": irsa_with_policies(policies)})
+    assert same.rc == 0 and same.changed() == 0 and aws_writes(emulator) == []
+
+    controller["Statement"][0]["Action"] = ["elasticloadbalancing:Describe*", "ec2:DescribeSubnets"]
+    (tmp_path / "controller.json").write_text(json.dumps(controller))
+    changed = again(extra_vars={"cluster_eks_irsa_roles": irsa_with_policies(policies[1:])})
+    assert changed.rc == 0, changed.messages()
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == []
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    assert document["Statement"][0]["Action"] == ["elasticloadbalancing:Describe*", "ec2:DescribeSubnets"]
+
+    gone = again()  # the inventory as it is: no policy documents
+    assert gone.rc == 0, gone.messages()
+    attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
+    assert arn not in attached
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_policy(PolicyArn=arn)
 
 
 def test_node_group_changes_show_in_the_diff_and_kubernetes_drift_is_corrected(dev):
@@ -554,6 +662,34 @@ def test_staging_and_prod_converge_and_reconverge_without_writes(emulator_sessio
         assert run.rc == 0, run.messages()
     assert aws_writes(emulator) == []
     assert [run.changed() for run in again] == [0, 0]
+
+
+def test_a_long_cluster_name_keeps_one_iam_role_per_service_account(emulator):
+    """IAM names are at most 64 characters: cut to 64, both IRSA roles of a long cluster name were one role whose
+    trust policy flipped between the two service accounts on every run."""
+    from conftest import run_playbook
+
+    name = "moneytrack-dev-" + "long" * 12  # 63 characters; EKS takes up to 100
+    variables = {"cluster_name": name, "cluster_eks_kube_objects": False}
+    run = run_playbook(emulator, PLAYBOOK, inventory="inventories/dev", extra_vars=variables)
+    assert run.rc == 0, run.messages()
+    arns = run.result(TASK, HOST)["cluster"]["irsa_role_arns"]
+    iam = emulator.boto3_client("iam")
+    roles = {short: iam.get_role(RoleName=arn.rsplit("/", 1)[-1])["Role"] for short, arn in arns.items()}
+    assert sorted(roles) == ["bank-service", "ebs-csi"]
+    assert len({r["RoleName"] for r in roles.values()}) == 2 and all(len(r["RoleName"]) <= 64 for r in roles.values())
+    subjects = {
+        short: role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
+        for short, role in roles.items()
+    }
+    assert any(v == "system:serviceaccount:kube-system:ebs-csi-controller-sa" for v in subjects["ebs-csi"].values())
+    assert any(
+        v == "system:serviceaccount:money-tracking-dev:bank-service-sa" for v in subjects["bank-service"].values()
+    )
+    emulator.clear_calls()
+    again = run_playbook(emulator, CLUSTER_ONLY, inventory="inventories/dev", extra_vars=variables)
+    assert again.rc == 0, again.messages()
+    assert again.changed() == 0 and aws_writes(emulator) == []
 
 
 # -- opt-in: the same apply logic against a real cluster (skipped unless KUBECONFIG is set) -----------------------------

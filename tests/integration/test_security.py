@@ -189,7 +189,6 @@ def test_secrets_encrypted_with_the_secrets_key(stack):
     assert set(found) == {
         f"local/demo/{n}"
         for n in (
-            "database/master-password",
             "database/app-password",
             "jwt-secret",
             "encryption-key",
@@ -204,7 +203,9 @@ def test_secrets_encrypted_with_the_secrets_key(stack):
     assert len(jwt) == 64 and jwt.isalnum()
     key = secret_value(emulator, "local/demo/encryption-key")
     assert len(key) == 64 and set(key) <= set("0123456789abcdef")
-    assert len(secret_value(emulator, "local/demo/database/master-password")) == 32
+    assert len(secret_value(emulator, "local/demo/database/app-password")) == 32
+    # One truth for the master password: RDS manages it in its own secret (the database tier's master_user_secret_arn).
+    assert "local/demo/database/master-password" not in found
     assert secret_value(emulator, "local/demo/plaid-secret") is None  # external: created empty, set by hand
 
 
@@ -366,10 +367,9 @@ def test_a_lost_alias_is_restored_and_no_second_key_is_made(emulator, playbook, 
 
 
 def test_generated_values_are_never_overwritten(emulator, playbook, converged):
-    before = {n: secret_value(emulator, n) for n in ("local/demo/jwt-secret", "local/demo/database/master-password")}
+    before = {n: secret_value(emulator, n) for n in ("local/demo/jwt-secret", "local/demo/database/app-password")}
     longer = [
-        {"key": "database_master_password", "name": "database/master-password", "length": 48, "charset": "ascii"},
-        {"key": "database_app_password", "name": "database/app-password"},
+        {"key": "database_app_password", "name": "database/app-password", "length": 48, "charset": "ascii"},
         {"key": "jwt_secret", "length": 128},
         {"key": "encryption_key", "charset": "hex", "length": 64},
         {"key": "plaid_secret", "source": "external"},
@@ -399,7 +399,7 @@ def _vault_inventory(tmp_path, value, password="vault-password-for-tests"):
     (inventory / "group_vars" / "all" / "zz_secrets.yml").write_text(
         "---\n"
         "security_secrets:\n"
-        "  - {key: database_master_password, name: database/master-password}\n"
+        "  - {key: database_app_password, name: database/app-password}\n"
         "  - {key: jwt_secret, length: 64}\n"
         "  - {key: openai_api_key, source: value, value: '{{ vault_openai_api_key }}'}\n"
         "  - {key: plaid_secret, source: external}\n"
@@ -416,7 +416,7 @@ def test_no_secret_value_appears_in_output_even_at_vvv(emulator, playbook, tmp_p
     assert "Converge the security tier" in output and "ESTABLISH LOCAL CONNECTION" in output  # really -vvv
     generated = [
         secret_value(emulator, "local/demo/jwt-secret"),
-        secret_value(emulator, "local/demo/database/master-password"),
+        secret_value(emulator, "local/demo/database/app-password"),
     ]
     assert all(generated) and secret_value(emulator, "local/demo/openai-api-key") == vaulted
     for value in [*generated, vaulted]:
@@ -441,7 +441,7 @@ def test_no_secret_value_appears_in_output_even_at_vvv(emulator, playbook, tmp_p
     for value in [*generated, vaulted, rotated]:
         assert value not in output
     assert [
-        secret_value(emulator, n) for n in ("local/demo/jwt-secret", "local/demo/database/master-password")
+        secret_value(emulator, n) for n in ("local/demo/jwt-secret", "local/demo/database/app-password")
     ] == generated
 
 
@@ -466,15 +466,14 @@ def _stand_in_rotation_function(emulator):
 
 def test_rotation_schedule_with_a_rotation_function(emulator, playbook, converged):
     arn = _stand_in_rotation_function(emulator)
-    before = secret_value(emulator, "local/demo/database/master-password")
+    before = secret_value(emulator, "local/demo/database/app-password")
     spec = [
         {
-            "key": "database_master_password",
-            "name": "database/master-password",
+            "key": "database_app_password",
+            "name": "database/app-password",
             "rotation_days": 90,
             "rotation_lambda_arn": arn,
         },
-        {"key": "database_app_password", "name": "database/app-password"},
         {"key": "jwt_secret", "length": 64},
         {"key": "encryption_key", "charset": "hex", "length": 64},
         {"key": "plaid_secret", "source": "external"},
@@ -483,20 +482,20 @@ def test_rotation_schedule_with_a_rotation_function(emulator, playbook, converge
     ]
     run = playbook("playbooks/security.yml", limit=PRIMARY, extra_vars={"security_secrets": spec})
     assert run.rc == 0, run.messages()
-    described = emulator.boto3_client("secretsmanager").describe_secret(SecretId="local/demo/database/master-password")
+    described = emulator.boto3_client("secretsmanager").describe_secret(SecretId="local/demo/database/app-password")
     assert described["RotationEnabled"] is True
     assert described["RotationLambdaARN"] == arn
     assert described["RotationRules"]["AutomaticallyAfterDays"] == 90
-    assert secret_value(emulator, "local/demo/database/master-password") == before  # scheduled, not rotated now
+    assert secret_value(emulator, "local/demo/database/app-password") == before  # scheduled, not rotated now
     emulator.clear_calls()
     again = playbook("playbooks/security.yml", limit=PRIMARY, extra_vars={"security_secrets": spec})
     assert again.changed() == 0 and emulator.writes() == []
     off = playbook("playbooks/security.yml", limit=PRIMARY)
     assert (
-        "turn off the rotation of secret local/demo/database/master-password"
+        "turn off the rotation of secret local/demo/database/app-password"
         in off.result("Converge the security tier", PRIMARY)["changes"]
     )
-    described = emulator.boto3_client("secretsmanager").describe_secret(SecretId="local/demo/database/master-password")
+    described = emulator.boto3_client("secretsmanager").describe_secret(SecretId="local/demo/database/app-password")
     assert described["RotationEnabled"] is False
 
 
@@ -549,7 +548,7 @@ BAD_INPUT = {
         "security_secrets[0].length: 12 must be a whole number from 16 to 4096",
     ),
     "rotation schedule without a function": (
-        {"security_secrets": [{"key": "database_master_password", "rotation_days": 90}]},
+        {"security_secrets": [{"key": "database_app_password", "rotation_days": 90}]},
         "security_secrets[0].rotation_days: a rotation schedule needs the rotation function",
     ),
     "WAF log retention CloudWatch refuses": (
@@ -595,7 +594,8 @@ def test_every_inventory_converges_and_reconverges_without_writes(emulator, play
     for region in regions:
         sm = emulator.boto3_client("secretsmanager", region)
         names = {s["Name"] for s in sm.list_secrets()["SecretList"]}
-        assert f"{inventory}/money-tracking/database/master-password" in names
+        assert f"{inventory}/money-tracking/database/app-password" in names
+        assert f"{inventory}/money-tracking/database/master-password" not in names  # RDS manages that one
         assert f"{inventory}/money-tracking/telegram-bot-token" in names
         ec2 = emulator.boto3_client("ec2", region)
         sg = ec2.describe_security_groups(

@@ -60,6 +60,9 @@ def test_a_valid_spec_has_no_errors():
     assert errors() == []
 
 
+S3 = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+
+
 @pytest.mark.parametrize(
     ("cpu", "memory", "ok"),
     [
@@ -85,6 +88,27 @@ def test_fargate_sizes(cpu, memory, ok):
         (
             lambda s: s["services"][0].update(cpu_target=0),
             "cluster_services[0].cpu_target: 0 must be a CPU utilization percentage",
+        ),
+        (
+            lambda s: s["services"][0].update(memory_target=120),
+            "cluster_services[0].memory_target: 120 must be a memory utilization percentage from 1 to 100",
+        ),
+        (
+            lambda s: s.update(
+                task_role_policies=[
+                    {"name": "task", "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}}
+                ]
+            ),
+            "cluster_ecs_task_role_policies[0].document.Statement[0]: needs Action or NotAction",
+        ),
+        (
+            lambda s: s.update(task_role_policies=[{"name": "task", "document": S3}]),
+            "cluster_ecs_task_role_policies[0].name: 'task' is the inline policy of "
+            "cluster_ecs_task_role_policy_statements",
+        ),
+        (
+            lambda s: s["services"][0].update(stop_timeout=300),
+            "cluster_services[0].stop_timeout: 300 must be whole seconds from 2 to 120",
         ),
         (
             lambda s: s["services"][0].update(image="Nginx"),

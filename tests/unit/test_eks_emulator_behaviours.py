@@ -117,3 +117,63 @@ def test_every_cluster_has_its_own_oidc_issuer(cluster):
     issuers = {eks.describe_cluster(name=n)["cluster"]["identity"]["oidc"]["issuer"] for n in (c1, "c2")}
     assert len(issuers) == 2
     assert all(i.startswith("https://oidc.eks.us-east-1.amazonaws.com/id/") for i in issuers)
+
+
+def test_cluster_security_group_is_made_tagged_and_put_on_managed_nodes(account):
+    """EKS's own group (sec-group-reqs): reported by DescribeCluster, on the instances of a managed node group
+    launched without a launch template, and only the template's groups when the node group's template names some."""
+    emulator, role = account
+    ec2, eks = emulator.boto3_client("ec2"), emulator.boto3_client("eks")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
+        for i, z in ((1, "a"), (2, "b"))
+    ]
+    created = eks.create_cluster(name="sg", version="1.28", roleArn=role, resourcesVpcConfig={"subnetIds": subnets})
+    group_id = created["cluster"]["resourcesVpcConfig"]["clusterSecurityGroupId"]
+    described = eks.describe_cluster(name="sg")["cluster"]["resourcesVpcConfig"]
+    assert described["clusterSecurityGroupId"] == group_id and described["vpcId"] == vpc
+    group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+    tags = {t["Key"]: t["Value"] for t in group["Tags"]}
+    assert tags["aws:eks:cluster-name"] == "sg" and tags["kubernetes.io/cluster/sg"] == "owned"
+    assert group["GroupName"].startswith("eks-cluster-sg-sg-") and group["VpcId"] == vpc
+    assert group["IpPermissions"][0]["UserIdGroupPairs"][0]["GroupId"] == group_id  # all traffic from itself
+
+    def instance_groups(nodegroup):
+        asg = eks.describe_nodegroup(clusterName="sg", nodegroupName=nodegroup)["nodegroup"]["resources"]
+        name = asg["autoScalingGroups"][0]["name"]
+        found = emulator.boto3_client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[name])
+        ids = [i["InstanceId"] for i in found["AutoScalingGroups"][0]["Instances"]]
+        reservations = ec2.describe_instances(InstanceIds=ids)["Reservations"]
+        return len(ids), {g["GroupId"] for r in reservations for i in r["Instances"] for g in i["SecurityGroups"]}
+
+    eks.create_nodegroup(
+        clusterName="sg",
+        nodegroupName="plain",
+        nodeRole=role,
+        subnets=subnets,
+        scalingConfig={"minSize": 1, "maxSize": 3, "desiredSize": 2},
+    )
+    assert instance_groups("plain") == (2, {group_id})
+    eks.update_nodegroup_config(
+        clusterName="sg", nodegroupName="plain", scalingConfig={"minSize": 1, "maxSize": 3, "desiredSize": 3}
+    )
+    assert instance_groups("plain")[0] == 3
+
+    own = ec2.create_security_group(GroupName="own", Description="own", VpcId=vpc)["GroupId"]
+    template = ec2.create_launch_template(LaunchTemplateName="own", LaunchTemplateData={"SecurityGroupIds": [own]})
+    eks.create_nodegroup(
+        clusterName="sg",
+        nodegroupName="templated",
+        nodeRole=role,
+        subnets=subnets,
+        scalingConfig={"minSize": 1, "maxSize": 1, "desiredSize": 1},
+        launchTemplate={"id": template["LaunchTemplate"]["LaunchTemplateId"], "version": "1"},
+    )
+    assert instance_groups("templated") == (1, {own})
+    eks.delete_nodegroup(clusterName="sg", nodegroupName="plain")
+    eks.delete_nodegroup(clusterName="sg", nodegroupName="templated")
+    eks.delete_cluster(name="sg")
+    assert not ec2.describe_security_groups(Filters=[{"Name": "tag:aws:eks:cluster-name", "Values": ["sg"]}])[
+        "SecurityGroups"
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -72,7 +73,7 @@ CASES = {
     "unknown add-on": (lambda s: s["addons"].append({"name": "karpenter"}), "'karpenter' is not an EKS add-on"),
     "add-on twice": (
         lambda s: s["addons"].append({"name": "coredns"}),
-        "cluster_eks_addons[4].name: coredns is listed twice",
+        "cluster_eks_addons[5].name: coredns is listed twice",
     ),
     "add-on version form": (
         lambda s: s["addons"][0].update(version="1.15"),
@@ -132,7 +133,44 @@ CASES = {
         "cluster_eks_objects[0].metadata.name: 'App_Config' is not a valid Kubernetes name (DNS-1123 subdomain",
     ),
     "reserved tag": (lambda s: s.update(tags={"aws:cloudformation": "x"}), "cluster_eks_tags: 'aws:cloudformation'"),
+    "HPA on CPU without metrics-server": (
+        lambda s: s.update(addons=[a for a in s["addons"] if a["name"] != "metrics-server"]),
+        "cluster_eks_workloads[0].hpa: scales on CPU or memory, which a HorizontalPodAutoscaler reads from the "
+        "Kubernetes Metrics Server, and EKS does not run one by default; add {name: metrics-server} to cluster_eks_addons",
+    ),
+    "raw HPA without metrics-server": (
+        lambda s: s.update(
+            addons=[{"name": "vpc-cni"}],
+            workloads=[],
+            objects=[
+                {
+                    "apiVersion": "autoscaling/v2",
+                    "kind": "HorizontalPodAutoscaler",
+                    "metadata": {"name": "api", "namespace": "app"},
+                    "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "api"}, "maxReplicas": 3},
+                }
+            ],
+        ),
+        "cluster_eks_objects[0]: scales on CPU or memory",
+    ),
 }
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_every_eks_inventory_with_hpas_runs_metrics_server(env):
+    spec = spec_of(inventory(env))
+    assert any(w.get("hpa") for w in spec["workloads"])
+    assert "metrics-server" in [a["name"] for a in spec["addons"]]
+
+
+def test_an_hpa_on_an_external_metric_needs_no_metrics_server():
+    def change(s):
+        s["addons"] = [a for a in s["addons"] if a["name"] != "metrics-server"]
+        for workload in s["workloads"]:
+            if workload.get("hpa"):
+                workload["hpa"] = {"min": 1, "max": 5, "metrics": [{"type": "External", "external": {}}]}
+
+    assert not [e for e in errors_for(change) if "Metrics Server" in e]
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -291,3 +329,15 @@ def test_a_create_naming_a_new_role_is_retried_while_iam_propagates():
 
     with pytest.raises(ClientError, match="Subnets are invalid"):
         retried(refused)
+
+
+def test_long_names_give_distinct_stable_iam_role_names_iam_accepts():
+    long_cluster = "moneytrack-development-" + "x" * 60  # EKS takes cluster names of up to 100 characters
+    names = sp.Names(long_cluster, "ap-southeast-2")
+    irsa = [names.irsa_role("ebs-csi"), names.irsa_role("user-service")]
+    every = [names.cluster_role, names.node_role, *irsa]
+    assert all(len(n) <= 64 and re.match(r"^[\w+=,.@-]+$", n) for n in every), every
+    assert len(set(every)) == 4  # cut to 64 characters, all four were one name
+    assert sp.Names(long_cluster, "ap-southeast-2").irsa_role("ebs-csi") == irsa[0]  # the same on every run
+    short = sp.Names("moneytrack-prod", "us-east-1")
+    assert short.irsa_role("ebs-csi") == "moneytrack-prod-us-east-1-irsa-ebs-csi"  # names that fit are unchanged

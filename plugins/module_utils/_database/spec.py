@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from ..aws_rules import REGION_RE
+from ..aws_rules import iam_role_name
 from ..windows import daily_window_errors
 from ..windows import maintenance_window_errors
 from ..windows import overlap_errors
@@ -191,7 +192,7 @@ class Names:
         self.dr = f"{base}-db-dr"
         self.family = parameter_family(engine, engine_version)
         self.parameter_group = f"{base}-{self.family}"
-        self.monitoring_role = f"{base}-rds-monitoring-{region}" if region else f"{base}-rds-monitoring"
+        self.monitoring_role = iam_role_name(f"{base}-rds-monitoring-{region}" if region else f"{base}-rds-monitoring")
 
     def replica(self, name):
         return f"{self.primary}-{name}"

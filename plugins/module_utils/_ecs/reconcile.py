@@ -15,6 +15,7 @@ import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
+from .. import iam_policies
 from ..platform import Changes
 from ..platform import ReconcileError
 from ..platform import WaitTimeout
@@ -32,17 +33,23 @@ from ..platform import tags_purged
 from ..platform import wait_for
 from . import state as st
 from .spec import EXECUTION_POLICY_ARN
+from .spec import TASK_INLINE_POLICY
 from .spec import Names
 from .spec import assume_role_policy
 from .spec import execution_role_policy
 from .spec import lifecycle_policy
 from .spec import resolve_image
+from .spec import secret_key_of
 from .spec import service_defaults
 from .spec import task_definition
 from .spec import task_definition_view
 
 EXECUTION_INLINE_POLICY = "read-service-secrets"
-TASK_INLINE_POLICY = "task"
+# Target tracking policies per service: option prefix -> (what the changes say, the predefined metric).
+SCALING_METRICS = {
+    "cpu": ("CPU", "ECSServiceAverageCPUUtilization"),
+    "memory": ("memory", "ECSServiceAverageMemoryUtilization"),
+}
 
 
 def _ecs_tag_list(tags):
@@ -104,7 +111,9 @@ class EcsReconciler:
             if not self.group_ids:
                 found = st.find_group(c["ec2"], p["platform"], p["environment"], "app")
                 self.group_ids = [found] if found else []
-            wanted = {v for s in self.services for v in s["secrets"].values() if not str(v).startswith("arn:")}
+            wanted = {
+                secret_key_of(v) for s in self.services for v in s["secrets"].values() if not str(v).startswith("arn:")
+            }
             self.secret_arns = dict(p.get("secrets") or {})
             if wanted - set(self.secret_arns):
                 self.secret_arns.update(
@@ -251,13 +260,15 @@ class EcsReconciler:
 
     def scaling_view(self, name):
         target = self.targets.get(self.names.resource_id(name))
-        policy = self.policies.get(self.names.scaling_policy(name))
-        config = (policy or {}).get("TargetTrackingScalingPolicyConfiguration") or {}
-        return {
+        view = {
             "min": target.get("MinCapacity") if target else None,
             "max": target.get("MaxCapacity") if target else None,
-            "cpu_target": config.get("TargetValue") if policy else None,
         }
+        for metric in SCALING_METRICS:
+            policy = self.policies.get(self.names.scaling_policy(name, metric))
+            config = (policy or {}).get("TargetTrackingScalingPolicyConfiguration") or {}
+            view[f"{metric}_target"] = config.get("TargetValue") if policy else None
+        return view
 
     def snapshot(self, desired=False):
         services, definitions, scaling = {}, {}, {}
@@ -276,6 +287,7 @@ class EcsReconciler:
                     "min": service["min_tasks"],
                     "max": service["max_tasks"],
                     "cpu_target": float(service["cpu_target"]),
+                    "memory_target": float(service["memory_target"]) if service["memory_target"] else None,
                 }
             else:
                 definitions[name] = _definition_summary(task_definition_view(self.definitions.get(name)))
@@ -335,7 +347,8 @@ class EcsReconciler:
                 "converge playbooks/security.yml first, or give security_group_ids"
             )
         for index, service in enumerate(self.services):
-            for env, key in sorted(service["secrets"].items()):
+            for env, value in sorted(service["secrets"].items()):
+                key = secret_key_of(value)
                 if not str(key).startswith("arn:") and key not in self.secret_arns:
                     known = ", ".join(sorted(self.secret_arns)) or "none"
                     problems.append(
@@ -415,7 +428,13 @@ class EcsReconciler:
     def converge_roles(self):
         iam = self.c["iam"]
         trust = assume_role_policy(self.account, self.region, self.partition)
-        secrets = sorted({self.secret_arns.get(v, v) for s in self.services for v in s["secrets"].values()})
+        secrets = sorted(
+            {
+                v if str(v).startswith("arn:") else self.secret_arns.get(secret_key_of(v), v)
+                for s in self.services
+                for v in s["secrets"].values()
+            }
+        )
         secrets = [arn for arn in secrets if str(arn).startswith("arn:")]
         wanted = {
             self.names.execution_role: (
@@ -471,6 +490,18 @@ class EcsReconciler:
                     iam.put_role_policy(
                         RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(document), aws_retry=True
                     )
+            if name == self.names.task_role:
+                iam_policies.converge(
+                    iam,
+                    self.changes,
+                    name,
+                    self.p.get("task_role_policies") or [],
+                    {k: v for k, v in role["inline"].items() if k != TASK_INLINE_POLICY},
+                    role["attached"],
+                    self.partition,
+                    self.account,
+                    tags,
+                )
             if role is self.roles.get(name):  # one just created has its tags
                 sync_tags(
                     self.changes, iam, "iam_role", name, f"IAM role {name}", role.get("tagMap"), tags, self.purge_tags
@@ -661,7 +692,7 @@ class EcsReconciler:
             name = service["name"]
             resource = self.names.resource_id(name)
             current = self.scaling_view(name)
-            low, high, target = service["min_tasks"], service["max_tasks"], float(service["cpu_target"])
+            low, high = service["min_tasks"], service["max_tasks"]
             if (current["min"], current["max"]) != (low, high) and self.changes.add(
                 f"scale ECS service {name} between {low} and {high} tasks"
             ):
@@ -673,23 +704,40 @@ class EcsReconciler:
                     MaxCapacity=high,
                     aws_retry=True,
                 )
-            if current["cpu_target"] != target and self.changes.add(
-                f"ECS service {name}: target tracking on CPU at {target:g}%"
-            ):
-                scaling.put_scaling_policy(
-                    PolicyName=self.names.scaling_policy(name),
-                    ServiceNamespace="ecs",
-                    ResourceId=resource,
-                    ScalableDimension="ecs:service:DesiredCount",
-                    PolicyType="TargetTrackingScaling",
-                    TargetTrackingScalingPolicyConfiguration={
-                        "TargetValue": target,
-                        "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
-                        "ScaleOutCooldown": 60,
-                        "ScaleInCooldown": 300,
-                    },
-                    aws_retry=True,
-                )
+            for metric, (label, predefined) in SCALING_METRICS.items():
+                target = float(service[f"{metric}_target"]) if service[f"{metric}_target"] else None
+                policy_name = self.names.scaling_policy(name, metric)
+                if target is None:
+                    if current[f"{metric}_target"] is not None and self.changes.add(
+                        f"ECS service {name}: stop target tracking on {label}"
+                    ):
+                        scaling.delete_scaling_policy(
+                            PolicyName=policy_name,
+                            ServiceNamespace="ecs",
+                            ResourceId=resource,
+                            ScalableDimension="ecs:service:DesiredCount",
+                            aws_retry=True,
+                        )
+                    continue
+                if current[f"{metric}_target"] != target and self.changes.add(
+                    f"ECS service {name}: target tracking on {label} at {target:g}%"
+                ):
+                    # Target tracking on several metrics: scale out when any is above its target, in only when
+                    # all are below (AWS: https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-target-tracking.html).
+                    scaling.put_scaling_policy(
+                        PolicyName=policy_name,
+                        ServiceNamespace="ecs",
+                        ResourceId=resource,
+                        ScalableDimension="ecs:service:DesiredCount",
+                        PolicyType="TargetTrackingScaling",
+                        TargetTrackingScalingPolicyConfiguration={
+                            "TargetValue": target,
+                            "PredefinedMetricSpecification": {"PredefinedMetricType": predefined},
+                            "ScaleOutCooldown": 60,
+                            "ScaleInCooldown": 300,
+                        },
+                        aws_retry=True,
+                    )
 
     def wait(self):
         """Wait until every changed service has one deployment, COMPLETED, with its desired count running

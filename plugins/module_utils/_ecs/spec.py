@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 
 from ..aws_rules import LOG_RETENTION_DAYS
+from ..aws_rules import iam_role_name
 from ..aws_rules import reserved_tag_errors
+from ..iam_policies import validate_policies
 
 # Fargate's task sizes: CPU units -> the memory values (MiB) AWS accepts with them
 # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size).
@@ -53,8 +55,8 @@ class Names:
         self.cluster = base
         # IAM is global and every region of the environment has its own secrets: one role pair per region.
         suffix = f"-{region}" if region else ""
-        self.execution_role = f"{base}-ecs-execution{suffix}"
-        self.task_role = f"{base}-ecs-task{suffix}"
+        self.execution_role = iam_role_name(f"{base}-ecs-execution{suffix}")
+        self.task_role = iam_role_name(f"{base}-ecs-task{suffix}")
 
     def family(self, service):
         return f"{self.base}-{service}"
@@ -66,11 +68,15 @@ class Names:
     def repository(self, repo):
         return f"{self.base}/{repo}"
 
-    def scaling_policy(self, service):
-        return f"{self.base}-{service}-cpu"
+    def scaling_policy(self, service, metric="cpu"):
+        return f"{self.base}-{service}-{metric}"
 
     def resource_id(self, service):
         return f"service/{self.base}/{service}"
+
+
+# The task role's inline policy made from task_role_policy_statements.
+TASK_INLINE_POLICY = "task"
 
 
 def parse_image(image):
@@ -104,6 +110,47 @@ def _as_int(value):
     return None
 
 
+# What a service's ``connections`` hand it: environment variables from the JSON keys of the connection secrets the
+# security tier creates and the data tiers fill (ECS ``valueFrom`` ``<secret ARN>:<json key>::``).
+CONNECTIONS = {
+    "database": (
+        "database_connection",
+        {
+            "DATABASE_HOST": "host",
+            "DATABASE_PORT": "port",
+            "DATABASE_NAME": "dbname",
+            "DATABASE_USER": "username",
+            "DATABASE_MASTER_SECRET_ARN": "master_secret_arn",
+        },
+    ),
+    "cache": (
+        "cache_connection",
+        {
+            "REDIS_HOST": "host",
+            "REDIS_PORT": "port",
+            "REDIS_TLS": "tls",
+            "REDIS_AUTH_TOKEN_SECRET_ARN": "auth_token_secret_arn",
+        },
+    ),
+}
+
+
+def secret_key_of(value):
+    """The security tier's secret key a ``secrets`` value names (``jwt_secret``, ``database_connection:host``)."""
+    return str(value).split(":", 1)[0]
+
+
+def secret_reference(value, secret_arns):
+    """ECS's ``valueFrom`` for a ``secrets`` value: an ARN as given, a key as its ARN, ``key:json_key`` as
+    ``<ARN>:<json_key>::`` (one key of a JSON secret)."""
+    value = str(value)
+    if value.startswith("arn:"):
+        return value
+    key, _sep, json_key = value.partition(":")
+    arn = secret_arns.get(key, key)
+    return f"{arn}:{json_key}::" if json_key else arn
+
+
 def service_defaults(service):
     """A service entry with every default filled in (the module's and the role's view of it)."""
     merged = {
@@ -117,13 +164,23 @@ def service_defaults(service):
         "max_tasks": 10,
         "desired_tasks": None,
         "cpu_target": 70,
+        "memory_target": 80,
+        "stop_timeout": None,
         "health_check_command": None,
         "health_check_path": "/health",
         "health_check_grace_period": 60,
         "container_health_check": True,
         "spot": False,
+        "connections": [],
     }
     merged.update({k: v for k, v in (service or {}).items() if v is not None})
+    connections = merged.get("connections") or []
+    if isinstance(connections, list) and isinstance(merged["secrets"], dict):
+        from_connections = {}
+        for connection in connections:
+            key, variables = CONNECTIONS.get(connection, (None, {}))
+            from_connections.update({env: f"{key}:{json_key}" for env, json_key in variables.items()})
+        merged["secrets"] = {**from_connections, **merged["secrets"]}
     return merged
 
 
@@ -187,6 +244,22 @@ def validate_services(services, var, errors, secret_keys=None, repositories=()):
         target = service["cpu_target"]
         if isinstance(target, bool) or not isinstance(target, (int, float)) or not 1 <= target <= 100:
             errors.append(f"{where}.cpu_target: {target!r} must be a CPU utilization percentage from 1 to 100")
+        memory_target = service["memory_target"]
+        if (
+            isinstance(memory_target, bool)
+            or not isinstance(memory_target, (int, float))
+            or not 0 <= memory_target <= 100
+        ):
+            errors.append(
+                f"{where}.memory_target: {memory_target!r} must be a memory utilization percentage from 1 to 100 "
+                "(0 turns memory scaling off)"
+            )
+        stop_timeout = service["stop_timeout"]
+        if stop_timeout is not None and (not _int(stop_timeout) or not 2 <= stop_timeout <= 120):
+            errors.append(
+                f"{where}.stop_timeout: {stop_timeout!r} must be whole seconds from 2 to 120 (Fargate waits at most "
+                "120 s between SIGTERM and SIGKILL)"
+            )
         grace = service["health_check_grace_period"]
         if not _int(grace) or not 0 <= grace <= 2147483647:
             errors.append(f"{where}.health_check_grace_period: {grace!r} must be seconds, 0 or more")
@@ -200,19 +273,29 @@ def validate_services(services, var, errors, secret_keys=None, repositories=()):
         for key in environment:
             if not _ENV_RE.match(str(key)):
                 errors.append(f"{where}.environment: {key!r} is not an environment variable name")
+        connections = service["connections"]
+        if not isinstance(connections, list):
+            errors.append(f"{where}.connections: must be a list ({', '.join(CONNECTIONS)})")
+        else:
+            for position, connection in enumerate(connections):
+                if connection not in CONNECTIONS:
+                    errors.append(
+                        f"{where}.connections[{position}]: {connection!r} is not a connection ({', '.join(CONNECTIONS)})"
+                    )
         secrets = service["secrets"]
         if not isinstance(secrets, dict):
             errors.append(
                 f"{where}.secrets: must be a mapping of variable names to secret keys (JWT_SECRET: jwt_secret)"
             )
             secrets = {}
-        for key, secret in secrets.items():
+        for key, value in secrets.items():
             if not _ENV_RE.match(str(key)):
                 errors.append(f"{where}.secrets: {key!r} is not an environment variable name")
             if key in environment:
                 errors.append(f"{where}.secrets.{key}: also set in environment; a variable comes from one place")
-            if _SECRET_ARN_RE.match(str(secret)):
+            if _SECRET_ARN_RE.match(str(value)):
                 continue
+            secret = secret_key_of(value)
             if secret_keys is not None and secret not in secret_keys:
                 known = ", ".join(sorted(secret_keys)) or "none"
                 errors.append(
@@ -294,6 +377,14 @@ def validate(spec, var=None, secret_keys=None):
         errors.append(f"{var('deployment_min_healthy_percent')}: {low!r} must be 0-100")
     if not _int(high) or not 100 <= high <= 200:
         errors.append(f"{var('deployment_max_percent')}: {high!r} must be 100-200")
+    policies = spec.get("task_role_policies")
+    validate_policies(policies, var("task_role_policies"), errors)
+    for index, policy in enumerate(policies if isinstance(policies, list) else []):
+        if isinstance(policy, dict) and policy.get("name") == TASK_INLINE_POLICY and not policy.get("managed"):
+            errors.append(
+                f"{var('task_role_policies')}[{index}].name: {TASK_INLINE_POLICY!r} is the inline policy of "
+                f"{var('task_role_policy_statements')}; give this one another name"
+            )
     errors.extend(reserved_tag_errors(spec.get("tags"), var("tags")))
     return errors
 
@@ -309,7 +400,9 @@ def container_definition(service, image, log_group, region, secret_arns):
         "image": image,
         "essential": True,
         "environment": [{"name": k, "value": str(v)} for k, v in sorted(service["environment"].items())],
-        "secrets": [{"name": k, "valueFrom": secret_arns.get(v, v)} for k, v in sorted(service["secrets"].items())],
+        "secrets": [
+            {"name": k, "valueFrom": secret_reference(v, secret_arns)} for k, v in sorted(service["secrets"].items())
+        ],
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {"awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": service["name"]},
@@ -319,6 +412,8 @@ def container_definition(service, image, log_group, region, secret_arns):
         container["portMappings"] = [{"containerPort": port, "protocol": "tcp"}]
     if service.get("command"):
         container["command"] = list(service["command"])
+    if service.get("stop_timeout"):
+        container["stopTimeout"] = service["stop_timeout"]
     check = service.get("health_check_command")
     if not check and port and service.get("container_health_check", True):
         check = ["CMD-SHELL", f"curl -fsS http://localhost:{port}{service['health_check_path']} || exit 1"]
@@ -363,6 +458,7 @@ def task_definition_view(definition):
                 "image": c.get("image"),
                 "essential": c.get("essential", True),
                 "command": list(c.get("command") or []),
+                "stop_timeout": c.get("stopTimeout"),
                 "ports": sorted(
                     (p.get("containerPort"), p.get("protocol", "tcp")) for p in c.get("portMappings") or []
                 ),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 
+from .. import iam_policies
 from ..platform import Changes
 from ..platform import ReconcileError
 from ..platform import WaitTimeout
@@ -28,6 +29,7 @@ from ..platform import single_attempt
 from ..platform import sync_tags
 from ..platform import tags_purged
 from ..platform import wait_for
+from . import admission
 from . import spec as sp
 from . import state as st
 
@@ -67,6 +69,7 @@ class EksReconciler:
         self.role_arns = {}
         self.irsa_role_arns = {}
         self.addon_versions = {}  # name -> the version it should run
+        self.cluster_security_group_id = None
 
     # -- helpers ----------------------------------------------------------------------------------------------
 
@@ -297,6 +300,7 @@ class EksReconciler:
         self.check()
         self.converge_roles()
         self.converge_cluster()
+        admission.converge(self)
         self.converge_version()
         self.converge_oidc()
         self.converge_irsa_roles()
@@ -340,6 +344,8 @@ class EksReconciler:
             ):
                 self.iam.attach_role_policy(RoleName=name, PolicyArn=policy, aws_retry=True)
         for policy in current["policies"]:
+            if iam_policies.is_ours(policy, name):
+                continue  # a policy document of the inventory: iam_policies converges it
             if policy not in managed and self.changes.add(f"detach {policy.rsplit('/', 1)[-1]} from IAM role {name}"):
                 self.iam.detach_role_policy(RoleName=name, PolicyArn=policy, aws_retry=True)
         for policy_name, document in (inline or {}).items():
@@ -549,6 +555,18 @@ class EksReconciler:
                 continue
             trust = sp.irsa_trust(provider, issuer.removeprefix("https://"), role["namespace"], role["service_account"])
             self.irsa_role_arns[role["name"]] = self._role(name, trust, role.get("policy_arns") or [], None, "irsa")
+            current = self.state.roles.get(name) or {"policies": [], "inline": {}}
+            iam_policies.converge(
+                self.iam,
+                self.changes,
+                name,
+                role.get("policies") or [],
+                current["inline"],
+                current["policies"],
+                self.partition,
+                self.state.account,
+                self.tags(name),
+            )
 
     # node groups ------------------------------------------------------------------------------------------------
 
@@ -757,6 +775,7 @@ class EksReconciler:
             "irsa_role_arns": dict(self.irsa_role_arns),
             "subnet_ids": list(self.subnet_ids),
             "security_group_ids": list(self.security_group_ids),
-            "cluster_security_group_id": (cluster.get("resourcesVpcConfig") or {}).get("clusterSecurityGroupId"),
+            "cluster_security_group_id": (cluster.get("resourcesVpcConfig") or {}).get("clusterSecurityGroupId")
+            or self.cluster_security_group_id,
             "account": self.state.account,
         }

@@ -22,6 +22,9 @@ from .._kube.spec import is_int
 from .._kube.spec import label_key
 from .._kube.spec import unknown_keys
 from ..aws_rules import ROLE_ARN_RE
+from ..aws_rules import iam_role_name
+from ..iam_policies import MANAGED_PER_ROLE_MAX
+from ..iam_policies import validate_policies
 
 # Kubernetes versions EKS has offered (standard and extended support). A version outside is refused.
 KUBERNETES_VERSIONS = tuple(f"1.{minor}" for minor in range(23, 34))
@@ -67,6 +70,7 @@ ADDONS = (
     "amazon-cloudwatch-observability",
     "aws-guardduty-agent",
     "adot",
+    "metrics-server",  # a community add-on: HorizontalPodAutoscalers read CPU and memory from it
 )
 # Node groups: CreateNodegroup limits (scalingConfig.maxSize >= 1, updateConfig.maxUnavailable 1-100,
 # maxUnavailablePercentage 1-100, at most 50 taints), and a disk of 1 GiB to 16 TiB.
@@ -92,11 +96,11 @@ class Names:
     def __init__(self, cluster, region):
         self.cluster = cluster
         self.base = f"{cluster}-{region}"
-        self.cluster_role = f"{self.base}-eks-cluster"[:64]
-        self.node_role = f"{self.base}-eks-nodes"[:64]
+        self.cluster_role = iam_role_name(f"{self.base}-eks-cluster")
+        self.node_role = iam_role_name(f"{self.base}-eks-nodes")
 
     def irsa_role(self, name):
-        return f"{self.base}-irsa-{name}"[:64]
+        return iam_role_name(f"{self.base}-irsa-{name}")
 
 
 # -- validation helpers ---------------------------------------------------------------------------------------------
@@ -353,7 +357,7 @@ def _validate_irsa_roles(roles, prefix, errors):
         if not isinstance(role, dict):
             errors.append(f"{where}: must be a mapping with name, namespace, service_account, policy_arns")
             continue
-        unknown_keys(role, ("name", "namespace", "service_account", "policy_arns"), where, errors)
+        unknown_keys(role, ("name", "namespace", "service_account", "policy_arns", "policies"), where, errors)
         name = role.get("name")
         if not isinstance(name, str) or not DNS1123_LABEL.match(name):
             errors.append(f"{where}.name: {name!r} must be lowercase letters, digits and hyphens")
@@ -367,6 +371,12 @@ def _validate_irsa_roles(roles, prefix, errors):
         for arn_index, arn in enumerate(role.get("policy_arns") or []):
             if not isinstance(arn, str) or not _POLICY_ARN_RE.match(arn):
                 errors.append(f"{where}.policy_arns[{arn_index}]: {arn!r} is not an IAM policy ARN")
+        validate_policies(role.get("policies"), f"{where}.policies", errors)
+        managed = len(role.get("policy_arns") or []) + sum(
+            1 for p in role.get("policies") or [] if isinstance(p, dict) and p.get("managed")
+        )
+        if managed > MANAGED_PER_ROLE_MAX:
+            errors.append(f"{where}: {managed} managed policies; IAM attaches at most {MANAGED_PER_ROLE_MAX} to a role")
 
 
 def check_upgrade(current, desired, what="version"):

@@ -10,6 +10,7 @@ import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ..aws_rules import iam_role_name
 from ..platform import AmbiguousResource
 from ..platform import identity_tags
 from ..platform import not_found
@@ -39,7 +40,7 @@ class Names:
         self.endpoint_security_group = f"{name}-vpc-endpoints"
         self.flow_log_group = f"/aws/vpc/{name}/flow-logs"
         # IAM is global: the region keeps two regional deployments of one environment apart.
-        self.flow_log_role = f"{name}-flow-logs-{region}"
+        self.flow_log_role = iam_role_name(f"{name}-flow-logs-{region}")
         self.flow_log_policy = "deliver-flow-logs"
         self.subnet_group = name
 

@@ -188,9 +188,13 @@ class GroupsPart:
         self.ids = {key: group["GroupId"] for key, group in self.ours.items()}
         name_of = {group_id: key for key, group_id in self.ids.items()}
         name_of.update({g["GroupId"]: st.tags_of(g).get(st.TAG_GROUP) for g in self.strays})
+        # Rules from the security group EKS makes for a cluster are the cluster tier's: eks_cluster admits its
+        # nodes wherever the app group is admitted (the group exists only once the cluster does). Left alone here.
+        eks_groups = {g["GroupId"] for g in groups if st.EKS_CLUSTER_TAG in st.tags_of(g)}
         for key, group in self.ours.items():
+            ingress = st.permission_rules(group.get("IpPermissions", []), name_of)
             self.current[key] = {
-                "ingress": st.permission_rules(group.get("IpPermissions", []), name_of),
+                "ingress": {k: d for k, d in ingress.items() if not (k[3] == "group_id" and k[4] in eks_groups)},
                 "egress": st.permission_rules(group.get("IpPermissionsEgress", []), name_of),
             }
 

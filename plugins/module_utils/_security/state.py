@@ -31,6 +31,7 @@ TAG_SECRET = "stackops:secret-key"
 TAG_SOURCE = "stackops:secret-source"
 TAG_SCOPE = "stackops:waf-scope"
 COMPONENT = "security"
+EKS_CLUSTER_TAG = "aws:eks:cluster-name"  # on the security group EKS makes for each cluster
 PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 CLOUDFRONT_REGION = "us-east-1"  # CloudFront-scope WAF resources live in us-east-1
 

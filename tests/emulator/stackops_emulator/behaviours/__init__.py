@@ -11,6 +11,7 @@ from .ec2_nat_gateway_delete import Ec2NatGatewayDeleteDisassociates
 from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
 from .ecs_service_deployments import EcsServiceDeployments
 from .eks_addons import EksAddons
+from .eks_cluster_security_group import EksClusterSecurityGroup
 from .eks_kube_endpoint import EksKubeEndpoint
 from .eks_updates import EksUpdates
 from .elasticache_delete_subnet_group import ElastiCacheDeleteCacheSubnetGroup
@@ -54,4 +55,5 @@ def all_behaviours():
 
 
 def eks_behaviours():
-    return [EksAddons(), EksUpdates(), EksKubeEndpoint()]
+    # The cluster security group sees a request first: it acts on what the others (and moto) made.
+    return [EksClusterSecurityGroup(), EksAddons(), EksUpdates(), EksKubeEndpoint()]

@@ -47,6 +47,8 @@ _RANGES = {
     "amazon-cloudwatch-observability": [("v2.1.2-eksbuild.1", 23, 33)],
     "aws-guardduty-agent": [("v1.7.1-eksbuild.2", 23, 33)],
     "adot": [("v0.102.1-eksbuild.1", 24, 33)],
+    # A community add-on (https://docs.aws.amazon.com/eks/latest/userguide/community-addons.html).
+    "metrics-server": [("v0.7.2-eksbuild.1", 25, 33)],
 }
 # CoreDNS and kube-proxy are built per Kubernetes minor version.
 _COREDNS = {27: "v1.10.1", 28: "v1.10.1", 29: "v1.11.1", 30: "v1.11.1", 31: "v1.11.3", 32: "v1.11.4", 33: "v1.12.1"}
