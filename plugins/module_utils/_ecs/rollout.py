@@ -85,6 +85,18 @@ def with_tag(image, tag):
     return f"{name}:{tag}"
 
 
+def short_image(image, current):
+    """``api:1.4.3`` (no registry, the repository the container runs now) becomes the current image's registry and
+    path with the new tag: ``<registry>/demo-local/api:1.4.3``. Anything else is used as given."""
+    if "/" in image or not current or "/" not in current:
+        return image
+    prefix, last = current.rsplit("/", 1)
+    repository = re.split(r"[:@]", last, maxsplit=1)[0]
+    if re.split(r"[:@]", image, maxsplit=1)[0] != repository:
+        return image
+    return f"{prefix}/{image}"
+
+
 def content(definition):
     """The registrable content of a described task definition, empty values dropped, for comparison."""
     return {k: definition[k] for k in REGISTER_FIELDS if definition.get(k) not in (None, [], {}, "")}
@@ -263,7 +275,7 @@ class EcsServiceProcedure:
                     f"images.{name}: task definition {revision_of(self.current['taskDefinitionArn'])} has no container "
                     f"{name} (containers: {', '.join(sorted(containers))})"
                 )
-            containers[name]["image"] = image
+            containers[name]["image"] = short_image(image, containers[name].get("image"))
         if self.p.get("tag"):
             for container in containers.values():
                 container["image"] = with_tag(container.get("image"), self.p["tag"])
