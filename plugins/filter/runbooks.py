@@ -67,10 +67,10 @@ def runbook_input_errors(inputs, runbook):
         errors.append(
             f"service: {service!r} is not a service name (letters, digits, - and _, starting with a letter or digit)"
         )
-    namespace = inputs.get("namespace")
+    namespace = inputs.get("kube_namespace")
     if _set(namespace) and not _NAMESPACE.match(str(namespace)):
         errors.append(
-            f"namespace: {namespace!r} is not a Kubernetes namespace (lowercase letters, digits, -; at most 63)"
+            f"kube_namespace: {namespace!r} is not a Kubernetes namespace (lowercase letters, digits, -; at most 63)"
         )
     if runbook in MUTATING:
         _bounded(errors, inputs, "wait_timeout", 1, 86400)
