@@ -272,7 +272,8 @@ class CallbackModule(CallbackBase):
             entry.pop("_mono", None)
             entry["outcome"] = "interrupted"
         self._write()
-        self._display.display(f"Timeline: {self.path}.md (and .json)")
+        # stderr: stdout may be a machine-read document (the ansible.posix.json callback, AWX event parsing)
+        self._display.display(f"Timeline: {self.path}.md (and .json)", stderr=True)
 
     # -- files -----------------------------------------------------------------------------------------------
 

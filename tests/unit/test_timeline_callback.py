@@ -106,7 +106,7 @@ def test_a_runbook_run_leaves_one_markdown_and_one_json_record(runbook_record):
     run, files = runbook_record
     assert [f.suffix for f in files] == [".json", ".md"]
     assert files[0].stem == files[1].stem and "-rotate-" in files[0].stem
-    assert f"Timeline: {files[0].with_suffix('')}.md" in run.stdout
+    assert f"Timeline: {files[0].with_suffix('')}.md" in run.stderr
 
 
 def test_the_json_record_has_the_run_and_every_task(runbook_record):

@@ -31,7 +31,9 @@ UpdateService and DescribeServices from that timeline, evaluated when asked (no 
   fails every ``task_fail_seconds`` until the circuit breaker's threshold, then the rollback above;
 - service ``events`` (newest first) say what happened, as ECS's do (steady state, deployment completed,
   deployment failed, rolling back);
-- a scaling change is applied at once (running = the new desired count).
+- a scaling change is applied at once (running = the new desired count);
+- ListTasks (for a service) and DescribeTasks show each deployment's tasks, RUNNING and PENDING, with their task
+  definition, as ECS does (tools such as fabfuel's ``ecs deploy`` count the running tasks of the new revision).
 
 A test sets the timings and the bad images through the control API: ``PUT /_stackops/behaviours/
 ecs-service-deployments`` with ``{"deploy_seconds": 0.5, "bad_images": ["api:9.9.9-bad"]}``; ``reset`` restores
@@ -104,6 +106,14 @@ class EcsServiceDeployments:
 
     def __call__(self, request, forward):
         call = request.call
+        if call.service == "ecs" and call.operation in ("ListTasks", "DescribeTasks"):
+            answer = self._tasks(call, request)
+            if answer is None:
+                return forward(request)
+            body = json.dumps(answer, default=str).encode()
+            return Response(
+                200, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))], body
+            )
         if call.service != "ecs" or call.operation not in ("CreateService", "UpdateService", "DescribeServices"):
             return forward(request)
         response = forward(request)
@@ -149,6 +159,8 @@ class EcsServiceDeployments:
             },
         )
         record["settings"].update({k: asked[k] for k in SETTINGS if k in asked})
+        record["arn_prefix"] = (service.get("serviceArn") or "").split(":service/")[0]
+        record["cluster_arn"] = service.get("clusterArn")
         service_task_definition = _arn_of(service.get("taskDefinition"), service)
         rolled = {k: asked[k] for k in ROLLING_FIELDS if k in asked}
         if "taskDefinition" in rolled:
@@ -198,6 +210,63 @@ class EcsServiceDeployments:
             },
         )
         del record["events"][MAX_EVENTS:]
+
+    # -- tasks ----------------------------------------------------------------------------------------------------
+
+    def _task_list(self, region, record):
+        """(ARN, deployment, lastStatus) of the service's tasks now: each deployment's running and pending ones."""
+        desired = record["deployments"][0]["desiredCount"] if record["deployments"] else 0
+        self._advance(region, record, desired, self._clock())
+        tasks = []
+        for deployment in record["deployments"]:
+            serial = deployment["id"].rsplit("/", 1)[-1]
+            for index in range(deployment["runningCount"] + deployment["pendingCount"]):
+                status = "RUNNING" if index < deployment["runningCount"] else "PENDING"
+                arn = f"{record['arn_prefix']}:task/{record['cluster']}/{serial}{index:04d}"
+                tasks.append((arn, deployment, status))
+        return tasks
+
+    def _tasks(self, call, request):
+        try:
+            asked = json.loads(request.body or b"{}")
+        except ValueError:
+            return None
+        with self._lock:
+            if call.operation == "ListTasks":
+                if not asked.get("serviceName"):
+                    return None
+                cluster = str(asked.get("cluster") or "default").rsplit("/", 1)[-1]
+                record = self._services.get((call.region, cluster, asked["serviceName"].rsplit("/", 1)[-1]))
+                if record is None or not record.get("arn_prefix"):
+                    return None
+                if asked.get("desiredStatus", "RUNNING") != "RUNNING":
+                    return {"taskArns": []}
+                return {"taskArns": [arn for arn, _d, _s in self._task_list(call.region, record)]}
+            wanted = list(asked.get("tasks") or [])
+            known = {}
+            for (region, _cluster, _name), record in self._services.items():
+                if region == call.region and record.get("arn_prefix") and record["deployments"]:
+                    for arn, deployment, status in self._task_list(region, record):
+                        known[arn] = (record, deployment, status)
+            if not wanted or any(arn not in known for arn in wanted):
+                return None
+            tasks = []
+            for arn in wanted:
+                record, deployment, status = known[arn]
+                tasks.append(
+                    {
+                        "taskArn": arn,
+                        "clusterArn": record.get("cluster_arn"),
+                        "taskDefinitionArn": deployment["taskDefinition"],
+                        "lastStatus": status,
+                        "desiredStatus": "RUNNING",
+                        "group": f"service:{record['name']}",
+                        "startedBy": deployment["id"],
+                        "launchType": "FARGATE",
+                        "containers": [],
+                    }
+                )
+            return {"tasks": tasks, "failures": []}
 
     # -- the timeline ------------------------------------------------------------------------------------------
 
