@@ -158,6 +158,23 @@ def _arn_like(example_arn, revision):
     return f"{str(example_arn).rsplit('/', 1)[0]}/{revision}"
 
 
+FAST_POLL_SECONDS = 120
+
+
+def poll(check, timeout, what):
+    """``wait_for`` polling every second for the first two minutes (most rollouts end there, and a one-second
+    DescribeServices is what ``ecs deploy`` does too), then backing off up to 10 s."""
+    try:
+        return wait_for(check, min(timeout, FAST_POLL_SECONDS), what, delay=1.0, max_delay=1.0)
+    except ResourceTimeout:
+        if timeout <= FAST_POLL_SECONDS:
+            raise
+    try:
+        return wait_for(check, timeout - FAST_POLL_SECONDS, what, delay=2.0, max_delay=10.0)
+    except ResourceTimeout:
+        raise ResourceTimeout(f"timed out after {timeout} s waiting for {what}") from None
+
+
 def primary_deployment(service):
     return next((d for d in service.get("deployments") or [] if d.get("status") == "PRIMARY"), {})
 
@@ -479,13 +496,7 @@ class EcsServiceProcedure:
                 return True
             return False
 
-        wait_for(
-            check,
-            timeout,
-            f"ECS service {self.name} to run {revision_of(target)} at its desired count",
-            delay=1.0,
-            max_delay=2.0,
-        )
+        poll(check, timeout, f"ECS service {self.name} to run {revision_of(target)} at its desired count")
 
     def roll_back_after_failure(self, fallback, timeout):
         with self.phases.phase("rollback"):
@@ -563,9 +574,7 @@ class EcsServiceProcedure:
                 self.service_now = service
                 return service.get("runningCount") == count and len(service.get("deployments") or []) == 1
 
-            wait_for(
-                settled, self.p.get("wait_timeout") or 600, f"ECS service {self.name} to run {count} tasks", delay=1.0
-            )
+            poll(settled, self.p.get("wait_timeout") or 600, f"ECS service {self.name} to run {count} tasks")
 
     # -- the result ------------------------------------------------------------------------------------------------
 
