@@ -86,11 +86,11 @@ _raw:
     desired_count: {description: Desired tasks or replicas., type: int}
     running_count: {description: Running tasks or ready replicas., type: int}
     autoscaling: {description: "Bounds {min, max}, or null without auto scaling.", type: dict}
-    stable: {description: One deployment, completed, running = desired., type: bool}
-    deployments: {description: The deployments (ECS) with id, status, rollout_state, revision, running and desired counts., type: list}
+    stable: {description: "One deployment, completed, running = desired.", type: bool}
+    deployments: {description: "The deployments (ECS) with id, status, rollout_state, revision, running and desired counts.", type: list}
     log_group: {description: The CloudWatch Logs group of the first container (ECS)., type: str}
     target_group_arns: {description: The load balancer target groups the service is in (ECS)., type: list}
-    health_url: {description: The health URL from the inventory, or null., type: str}
+    health_url: {description: "The health URL from the inventory, or null.", type: str}
 """
 
 import os  # noqa: E402
