@@ -249,3 +249,32 @@ def test_bad_input_is_refused_before_any_call(bad_input_run, case):
     assert results[case].get("failed"), results[case]
     assert BAD_INPUT[case][1] in results[case]["msg"]
     assert aws_calls == [] and kube_calls == []
+
+
+def test_the_service_state_for_the_lookup_is_found_by_tags(dev):
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+    from ansible_collections.stackops.platform.plugins.module_utils._kube.service import eks_service
+
+    emulator, rollout = dev
+    image = f"{REGISTRY}/auth-service:1.2.0"
+    assert rollout(name="auth-service", action="set_image", images={"auth-service": image}).rc == 0
+
+    def client(service):
+        return RetryingBotoClientWrapper(emulator.boto3_client(service), AWSRetry.jittered_backoff())
+
+    emulator.kube_calls(clear=True)
+    found = eks_service(client("eks"), client("sts"), "moneytrack", "dev", "auth-service")
+    deployment, sets = read(emulator, "auth-service")
+    assert found["exists"] and found["cluster_type"] == "eks" and found["cluster"] == CLUSTER
+    assert found["namespace"] == NAMESPACE
+    assert found["revision"] == int(deployment["metadata"]["annotations"]["deployment.kubernetes.io/revision"])
+    assert found["images"] == {"auth-service": image}
+    assert found["previous"] == {"revision": sets[-2][0], "images": {"auth-service": sets[-2][1]}}
+    assert (found["desired"], found["running"]) == (1, 1) and found["rollout"] == "complete"
+    assert found["autoscaling"] == {"min": 1, "max": 3, "name": "auth-service-hpa"}
+    assert emulator.kube_calls()["writes"] == 0
+    missing = eks_service(client("eks"), client("sts"), "moneytrack", "dev", "no-such-service")
+    assert missing["exists"] is False and "no Deployment no-such-service" in missing["reason"]
+    assert eks_service(client("eks"), client("sts"), "moneytrack", "qa", "auth-service")["exists"] is False

@@ -50,6 +50,8 @@ from ..platform import ResourceTimeout
 from ..platform import wait_for
 from .apply import ApiException
 from .apply import KubeError
+from .spec import DNS1123_LABEL
+from .spec import DNS1123_SUBDOMAIN
 
 REVISION = "deployment.kubernetes.io/revision"
 HASH_LABEL = "pod-template-hash"
@@ -59,8 +61,6 @@ DEADLINE_REASON = "ProgressDeadlineExceeded"
 ACTIONS = ("set_image", "rollback", "scale", "restart", "status")
 CONFLICT_RETRIES = 3
 
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 # An image reference as the distribution spec writes it: [registry[:port]/]path[:tag][@digest].
 _IMAGE = re.compile(
     r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -93,9 +93,9 @@ def validate(params):
     if kubeconfig and not os.path.isfile(kubeconfig):
         errors.append(f"kubeconfig: {kubeconfig} is not a file")
     namespace, name = params.get("namespace"), params.get("name")
-    if not isinstance(namespace, str) or len(namespace) > 63 or not _DNS1123_LABEL.match(namespace):
+    if not isinstance(namespace, str) or len(namespace) > 63 or not DNS1123_LABEL.match(namespace):
         errors.append(f"namespace: {namespace!r} is not a Kubernetes namespace name (DNS-1123 label, 63 characters)")
-    if not isinstance(name, str) or len(name) > 253 or not _DNS1123_SUBDOMAIN.match(name):
+    if not isinstance(name, str) or len(name) > 253 or not DNS1123_SUBDOMAIN.match(name):
         errors.append(f"name: {name!r} is not a Deployment name (DNS-1123 subdomain, 253 characters)")
     for option, actions in _ONLY_FOR.items():
         value = params.get(option)
@@ -108,7 +108,7 @@ def validate(params):
         if images and tag is not None:
             errors.append("tag: give images or tag, not both")
         for container, image in (images or {}).items():
-            if not isinstance(container, str) or len(container) > 63 or not _DNS1123_LABEL.match(container):
+            if not isinstance(container, str) or len(container) > 63 or not DNS1123_LABEL.match(container):
                 errors.append(f"images.{container}: not a container name (DNS-1123 label)")
             if not isinstance(image, str) or len(image) > 4096 or not _IMAGE.match(image):
                 errors.append(f"images.{container}: {image!r} is not a container image reference")
