@@ -649,3 +649,27 @@ def connection_errors():
     except ImportError:
         pass
     return tuple(found)
+
+
+def deployment_status(connection, namespace, name):
+    """One Deployment as on-call reads it (no write): ``deployment`` (as kube_rollout returns it), ``previous``
+    (revision and images, or None), ``history`` and ``hpa`` (``min``, ``max``, ``name``, or None); None when the
+    Deployment does not exist."""
+    procedure = Rollout(lambda: connection, {"namespace": namespace, "name": name, "action": "status"}, True)
+    try:
+        procedure.preflight(with_hpa=True)
+    except PreconditionFailed:
+        if procedure.live is None:
+            return None
+        raise
+    autoscaler = procedure.extra_result().get("autoscaler")
+    return {
+        "deployment": procedure.result(),
+        "previous": procedure.previous_summary,
+        "history": procedure.history,
+        "hpa": (
+            {"min": autoscaler["min_replicas"], "max": autoscaler["max_replicas"], "name": autoscaler["name"]}
+            if autoscaler
+            else None
+        ),
+    }

@@ -10,10 +10,11 @@ from __future__ import annotations
 from ..platform import TAG_ENVIRONMENT
 from ..platform import TAG_PLATFORM
 from ..platform import AmbiguousResource
+from ..platform import PreconditionFailed
 from ..platform import paginate
 from .connect import eks_connection
 from .rollout import Kube
-from .rollout import Rollout
+from .rollout import deployment_status
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 
@@ -51,31 +52,26 @@ def find_namespace(connection, name):
 
 def deployment_state(connection, namespace, name):
     """What on-call needs to know about one Deployment (see ``eks_service``)."""
-    params = {"namespace": namespace, "name": name, "action": "status", "wait": False}
-    procedure = Rollout(lambda: connection, params, check_mode=True)
-    procedure.preflight(with_hpa=True)
-    deployment = procedure.result()
-    autoscaler = procedure.extra_result().get("autoscaler")
+    status = deployment_status(connection, namespace, name)
+    if status is None:
+        raise PreconditionFailed(f"name: Deployment {namespace}/{name} does not exist")
+    deployment = status["deployment"]
     return {
         "kind": "Deployment",
         "namespace": namespace,
         "name": name,
         "revision": deployment["revision"],
         "images": deployment["images"],
-        "previous": procedure.previous_summary,
-        "previous_revision": (procedure.previous_summary or {}).get("revision"),
-        "history": procedure.history,
+        "previous": status["previous"],
+        "previous_revision": (status["previous"] or {}).get("revision"),
+        "history": status["history"],
         "desired": deployment["replicas"],
         "running": deployment["available_replicas"],
         "ready": deployment["ready_replicas"],
         "updated": deployment["updated_replicas"],
         "rollout": deployment["rollout"],
         "rollout_message": deployment["rollout_message"],
-        "autoscaling": (
-            {"min": autoscaler["min_replicas"], "max": autoscaler["max_replicas"], "name": autoscaler["name"]}
-            if autoscaler
-            else None
-        ),
+        "autoscaling": status["hpa"],
     }
 
 
