@@ -28,7 +28,7 @@ description:
     replica count with load, so scaling means its bounds O(min_replicas) and O(max_replicas); O(replicas) must
     then lie within them, and the module warns that the autoscaler keeps control.
   - O(action=restart) does what C(kubectl rollout restart) does (the pod template annotation
-    C(kubectl.kubernetes.io/restartedAt)): every Pod is replaced by a rolling update of the same images.
+    C(kubectl.kubernetes.io/restartedAt)), so every Pod is replaced by a rolling update of the same images.
   - O(action=status) reads only.
   - Credentials come from the EKS cluster (O(cluster_name)) exactly as M(stackops.platform.kube_objects) gets
     them - DescribeCluster for the endpoint and CA, a token made the way C(aws eks get-token) makes it - or from
