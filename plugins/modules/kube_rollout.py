@@ -174,8 +174,8 @@ deployment:
     updated_replicas: {description: Replicas of the current template., type: int, returned: always}
     available_replicas: {description: Available replicas., type: int, returned: always}
     rollout: {description: "C(complete), C(progressing) or C(failed) (ProgressDeadlineExceeded).", type: str, returned: always}
-    rollout_message: {description: Why, as C(kubectl rollout status) would say it., type: str, returned: always}
-    conditions: {description: The Deployment's conditions (type, status, reason, message)., type: list, returned: always}
+    rollout_message: {description: "Why, as C(kubectl rollout status) would say it.", type: str, returned: always}
+    conditions: {description: "The Deployment's conditions (type, status, reason, message).", type: list, elements: dict, returned: always}
   sample:
     name: user-service
     namespace: money-tracking-prod
