@@ -200,6 +200,11 @@ autoscaler:
   description: The HorizontalPodAutoscaler that manages the Deployment (name, min_replicas, max_replicas), for scale and status.
   returned: when one manages it
   type: dict
+rolled_back_to:
+  description: After a failed O(action=set_image) with O(rollback=true), the revision the Deployment runs again.
+  returned: on that failure
+  type: str
+  sample: revision 5
 changes:
   description: What the run changed (in check mode, would change), as sentences.
   returned: always

@@ -130,6 +130,7 @@ def test_a_bad_image_fails_on_the_progress_deadline_and_rolls_back_when_asked(de
     failed = run.result(TASK, HOST)
     assert "exceeded its progress deadline" in failed["msg"] and "rolled back" in failed["msg"]
     assert [p["phase"] for p in failed["phases"]][-2:] == ["rollback", "wait_rollback"]
+    assert failed["rolled_back_to"] == f"revision {failed['deployment']['revision']}"
     deployment, sets = read(emulator, "bank-service")
     assert image_of(deployment) == good and rollout_done(deployment)
     assert [s for s in sets if s[2]] == [(max(s[0] for s in sets), good, 1)]  # only the good template runs

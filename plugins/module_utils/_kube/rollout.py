@@ -469,6 +469,7 @@ class Rollout:
             f"{error} - rolled back: {self.key} runs revision {revision_of(self.live)} "
             f"({_images_text(images_of(self.live['spec']['template']))}) again; revision {failed_revision} failed",
             deployment=summary(self.live),
+            rolled_back_to=f"revision {revision_of(self.live)}",
         )
 
     def do_rollback(self):
