@@ -41,6 +41,13 @@ emulator-status:  ## is the emulator running, and where
 demo: emulator  ## set up, start the emulator, converge site.yml on inventories/local, show what exists
 	$(BIN)/ansible-playbook site.yml -i $(INVENTORY)
 	@$(MAKE) --no-print-directory status
+	@echo ""
+	@echo "Try a deploy on the demo (runbooks; docs/runbooks/ explains each):"
+	@echo "  $(BIN)/ansible-playbook playbooks/runbooks/deploy.yml -i $(INVENTORY) -e service=api -e tag=1.1.0 --check"
+	@echo "  $(BIN)/ansible-playbook playbooks/runbooks/deploy.yml -i $(INVENTORY) -e service=api -e tag=1.1.0"
+	@echo "  $(BIN)/ansible-playbook playbooks/runbooks/rollback.yml -i $(INVENTORY) -e service=api"
+	@echo "  $(BIN)/ansible-playbook playbooks/runbooks/diagnose.yml -i $(INVENTORY) -e service=api"
+	@echo "  (each run leaves a timeline in runbook-records/)"
 
 status: $(STAMP)  ## show what exists in $(INVENTORY) (read calls only)
 	@$(BIN)/ansible-playbook playbooks/status.yml -i $(INVENTORY)

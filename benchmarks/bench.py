@@ -36,6 +36,9 @@ sys.path.insert(0, str(ROOT / "tests" / "emulator"))
 
 from stackops_emulator.client import Emulator  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import runbooks  # noqa: E402 (deploy_ecs, deploy_ecs_awscli, rollback_ecs: see benchmarks/runbooks.py)
+
 RESULTS = ROOT / "benchmarks" / "results.json"
 SIDES = ("ours", "baseline")
 TARGET_NOOP_RATIO = 4  # issue 2: our no-op converge at least 4x faster than the baseline, with zero writes
@@ -309,7 +312,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--scenario",
         action="append",
-        choices=[s.name for s in SCENARIOS],
+        choices=[s.name for s in SCENARIOS] + list(runbooks.NAMES),
         help="scenarios to run (default: all); repeatable",
     )
     parser.add_argument("--inventory", help="inventory for the scenarios (default: each scenario's own)")
@@ -328,6 +331,7 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     scenarios = [s for s in SCENARIOS if not args.scenario or s.name in args.scenario]
+    runbook_names = [n for n in runbooks.NAMES if not args.scenario or n in args.scenario]
     if args.inventory:
         scenarios = [replace(s, inventory=args.inventory, limit=args.limit) for s in scenarios]
     modes = [args.only] if args.only else ["first", "noop"]
@@ -337,7 +341,9 @@ def main(argv=None) -> int:
     failures = []
     logs = tempfile.mkdtemp(prefix="stackops-bench-")
     sides = SIDES if any(s.baseline for s in scenarios) else SIDES[:1]
-    emulators = {side: Emulator.spawn(log_path=os.path.join(logs, f"emulator-{side}.log")) for side in sides}
+    emulators = {}
+    if scenarios:
+        emulators = {side: Emulator.spawn(log_path=os.path.join(logs, f"emulator-{side}.log")) for side in sides}
     try:
         for scenario in scenarios:
             warm_up(emulators, scenario)
@@ -377,6 +383,8 @@ def main(argv=None) -> int:
                             f"NOTE {scenario.name}: the two sides' resources differ in {', '.join(differing)}",
                             flush=True,
                         )
+        if runbook_names:
+            results += runbooks.bench_runbooks(Emulator, runbook_names, args.repeat, progress, bench_line)
     finally:
         for emulator in emulators.values():
             emulator.stop()

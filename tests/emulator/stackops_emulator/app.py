@@ -115,6 +115,18 @@ class EmulatorApp:
             if payload is None:
                 start_response("400 Bad Request", [("Content-Type", "application/json")])
                 return [json.dumps({"error": f"bad {route} request"}).encode()]
+        elif route.startswith("behaviours/"):
+            # Settings of one behaviour (timings, images marked bad...): GET shows them, PUT changes them.
+            name = route.split("/", 1)[1]
+            behaviour = next((b for b in self.behaviours if b.name == name and hasattr(b, "configure")), None)
+            if behaviour is None:
+                start_response("404 Not Found", [("Content-Type", "application/json")])
+                return [json.dumps({"error": f"no configurable behaviour {name!r}"}).encode()]
+            try:
+                payload = behaviour.configure(json.loads(request.get_data() or b"{}") if method == "PUT" else {})
+            except (TypeError, ValueError) as error:
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [json.dumps({"error": str(error)}).encode()]
         elif route == "behaviours":
             payload = [
                 {"name": b.name, "documented_by": b.documented_by, "summary": b.summary} for b in self.behaviours

@@ -128,6 +128,11 @@ class Emulator:
     def behaviours(self):
         return self._request("GET", "behaviours")
 
+    def configure(self, behaviour: str, **settings):
+        """Change one behaviour's settings, e.g. ``configure("ecs-service-deployments", deploy_seconds=0.5,
+        bad_images=["api:9.9.9-bad"])``; returns them all. ``reset()`` restores the defaults."""
+        return self._request("PUT", f"behaviours/{behaviour}", settings)
+
     def writes(self) -> list:
         return [c for c in self.calls()["calls"] if c["kind"] == "write" and not c["fault"]]
 

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 import botocore.session
 
-READ_PREFIXES = ("Describe", "List", "Get", "Head", "Search", "Lookup", "Select", "BatchGet", "Query", "Scan")
+# FilterLogEvents (CloudWatch Logs) reads events; no AWS write operation starts with Filter.
+READ_PREFIXES = ("Describe", "List", "Get", "Head", "Search", "Lookup", "Select", "BatchGet", "Query", "Scan", "Filter")
 
 _CREDENTIAL_RE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
