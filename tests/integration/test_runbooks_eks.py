@@ -150,17 +150,23 @@ def test_restart_replaces_every_pod_with_the_same_images(platform, eks_platform)
 
 
 def test_check_mode_writes_nothing_anywhere(platform, eks_platform):
-    before = deployment(platform, "user-service")
+    deployed = runbook(
+        platform, "deploy", eks_platform, service="auth-service", tag="1.5.0"
+    )  # a revision to go back to
+    assert deployed.rc == 0, deployed.messages()
+    platform.clear_calls()
+    platform.kube_calls(clear=True)
+    before = deployment(platform, "auth-service")
     for name, extra in (
         ("deploy", {"tag": "9.9.9"}),
         ("rollback", {}),
-        ("scale", {"count": 4}),  # within the bounds (a refused count would stop before the plan)
+        ("scale", {"count": 2}),
         ("restart", {}),
     ):
-        run = runbook(platform, name, eks_platform, check=True, service="user-service", **extra)
+        run = runbook(platform, name, eks_platform, check=True, service="auth-service", **extra)
         assert run.rc == 0, (name, run.messages())
     assert kube_writes(platform) == 0 and platform.writes() == []
-    after = deployment(platform, "user-service")
+    after = deployment(platform, "auth-service")
     assert after["spec"] == before["spec"] and after["metadata"]["annotations"] == before["metadata"]["annotations"]
 
 
