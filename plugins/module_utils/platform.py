@@ -394,7 +394,8 @@ def run_reconciler(module, make, what, key, validate=None, action=None, region_r
     ``validate(params, region)`` returns broken rules (messages naming the option); any makes the module
     fail before a client exists. ``make(region)`` builds the reconciler, which has ``changes`` (Changes),
     ``warnings`` (list), ``result()``, and optionally ``before_snapshot`` + ``after()`` (the diff) and
-    ``phases`` (Phases). ``action(reconciler)`` runs it (default ``reconciler.converge()``).
+    ``phases`` (Phases) and ``extra_result()`` (more top-level keys). ``action(reconciler)`` runs it (default
+    ``reconciler.converge()``).
 
     A PlatformError fails with its message and the changes made before it; a botocore error with AWS's
     message and those changes; a missing region or credentials with what to set. Anything else is a bug
@@ -424,6 +425,8 @@ def run_reconciler(module, make, what, key, validate=None, action=None, region_r
     for warning in reconciler.warnings:
         module.warn(warning)
     result = {"changed": bool(reconciler.changes), key: value, "changes": reconciler.changes.items}
+    # A procedure may return more than one top-level value (a deployment and what it was before).
+    result.update(getattr(reconciler, "extra_result", dict)())
     phases = getattr(reconciler, "phases", None)
     if phases is not None:
         result["phases"] = phases.items

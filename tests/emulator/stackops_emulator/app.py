@@ -110,6 +110,11 @@ class EmulatorApp:
             payload = config.__dict__
         elif route == "faults" and method == "GET":
             payload = self.faults.__dict__
+        elif route in ("kube/rollouts", "kube/calls"):
+            payload = self._kube_control(route, method, request.get_data())
+            if payload is None:
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [json.dumps({"error": f"bad {route} request"}).encode()]
         elif route.startswith("behaviours/"):
             # Settings of one behaviour (timings, images marked bad...): GET shows them, PUT changes them.
             name = route.split("/", 1)[1]
@@ -131,6 +136,17 @@ class EmulatorApp:
             return [json.dumps({"error": f"no control route {method} {request.path}"}).encode()]
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(payload, default=str).encode()]
+
+    @staticmethod
+    def _kube_control(route, method, body):
+        """The Kubernetes fake's rollout timings and request log (the fake starts on first use)."""
+        from .kube import get_fake
+
+        fake = get_fake()
+        if route == "kube/calls":
+            return fake.handle(method if method == "DELETE" else "GET", "/_stackops/calls", {}, b"")[1]
+        code, answer = fake.handle("PUT" if method == "PUT" else "GET", "/_stackops/rollouts", {}, body or b"{}")
+        return answer if code == 200 else None
 
     # -- AWS requests --------------------------------------------------------------------------------------
 

@@ -120,6 +120,15 @@ class Emulator:
         """The fault configuration now: ``lost_responses`` counts down as responses are lost."""
         return self._request("GET", "faults")
 
+    def kube_rollouts(self, **settings):
+        """The Kubernetes fake's rollout settings; e.g. ``kube_rollouts(pod_ready_seconds=0.5,
+        bad_images=["*:broken"])``. Without arguments, reads them. A reset restores the defaults."""
+        return self._request("PUT", "kube/rollouts", settings) if settings else self._request("GET", "kube/rollouts")
+
+    def kube_calls(self, clear=False) -> dict:
+        """The Kubernetes fake's request log: ``calls``, ``reads``, ``writes`` (``clear=True`` empties it)."""
+        return self._request("DELETE" if clear else "GET", "kube/calls")
+
     def behaviours(self):
         return self._request("GET", "behaviours")
 

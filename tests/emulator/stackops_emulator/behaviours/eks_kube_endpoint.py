@@ -40,6 +40,10 @@ class EksKubeEndpoint:
         if fake is not None:
             fake.reset()
 
+    def configure(self, settings):
+        """The Kubernetes fake's rollout settings (``pod_ready_seconds``, ``bad_images``); a reset restores them."""
+        return get_fake(_version_of).configure_rollouts(settings)
+
     def __call__(self, request, forward):
         call = request.call
         if call.service != "eks" or call.operation not in ("CreateCluster", "DescribeCluster", "DeleteCluster"):

@@ -14,9 +14,11 @@ What it does, following the Kubernetes API conventions
 - Authentication as EKS does it: a bearer token ``k8s-aws-v1.<base64url of a presigned STS GetCallerIdentity
   URL>`` whose signed headers include ``x-k8s-aws-id`` and which has not expired
   (https://github.com/kubernetes-sigs/aws-iam-authenticator#api-authorization-from-outside-a-cluster).
-- A minimal Deployment controller: status (observedGeneration, replicas, updated, ready, available) follows
-  the spec at once, and each template change adds a revision (``deployment.kubernetes.io/revision``).
-- A call log (``GET /_stackops/calls``, ``DELETE`` to clear) split into reads and writes, like the emulator's.
+- The Deployment controller (``controller.py``): a ReplicaSet per pod template with revisions, rollouts that
+  progress over time, ProgressDeadlineExceeded for images a test marks as bad; ReplicaSets are served read-only
+  (``apps/v1`` list and get).
+- A call log (``GET /_stackops/calls``, ``DELETE`` to clear) split into reads and writes, like the emulator's;
+  the rollout timings (``GET``/``PUT /_stackops/rollouts``, ``{"pod_ready_seconds": 1.0, "bad_images": []}``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from urllib.parse import parse_qs
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 
+from .controller import INSTANT
+from .controller import ROLLOUT_DEFAULTS
+from .controller import DeploymentController
 from .tls import make_certificates
 
 # (group, version) -> {plural: (kind, namespaced)}
@@ -46,7 +51,7 @@ RESOURCES = {
         "configmaps": ("ConfigMap", True),
         "secrets": ("Secret", True),
     },
-    ("apps", "v1"): {"deployments": ("Deployment", True)},
+    ("apps", "v1"): {"deployments": ("Deployment", True), "replicasets": ("ReplicaSet", True)},
     ("autoscaling", "v2"): {"horizontalpodautoscalers": ("HorizontalPodAutoscaler", True)},
     ("networking.k8s.io", "v1"): {"ingresses": ("Ingress", True), "networkpolicies": ("NetworkPolicy", True)},
 }
@@ -147,6 +152,7 @@ class ClusterStore:
 
     def __init__(self):
         self.objects = {}  # (group, version, plural, namespace, name) -> object
+        self.rollouts = {}  # (namespace, deployment) -> the rollout the Deployment controller is running
         for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.objects[("", "v1", "namespaces", "", name)] = {
                 "apiVersion": "v1",
@@ -163,8 +169,12 @@ class ClusterStore:
 
 
 class KubeFake:
-    def __init__(self, host="127.0.0.1", port=0, version_of=None):
+    def __init__(self, host="127.0.0.1", port=0, version_of=None, rollout_defaults=None):
         self.lock = threading.RLock()
+        # Pods are ready at once unless a test (or the emulator, see get_fake) asks for rollouts that take time.
+        self.rollout_defaults = copy.deepcopy(rollout_defaults or INSTANT)
+        self.settings = copy.deepcopy(self.rollout_defaults)
+        self.controller = DeploymentController(self.settings)
         self.clusters = {}  # (region, cluster) -> ClusterStore
         self.calls = []
         self.counter = 100
@@ -213,6 +223,23 @@ class KubeFake:
         with self.lock:
             self.clusters.clear()
             self.calls.clear()
+            self.settings.clear()
+            self.settings.update(copy.deepcopy(self.rollout_defaults))
+
+    def configure_rollouts(self, settings):
+        """Change the rollout timings (``pod_ready_seconds``) and the images whose Pods never get ready."""
+        unknown = set(settings) - set(ROLLOUT_DEFAULTS)
+        if unknown:
+            raise ValueError(f"unknown rollout settings: {sorted(unknown)} (known: {sorted(ROLLOUT_DEFAULTS)})")
+        if "pod_ready_seconds" in settings and float(settings["pod_ready_seconds"]) < 0:
+            raise ValueError("pod_ready_seconds must be 0 or more")
+        if "bad_images" in settings and not isinstance(settings["bad_images"], list):
+            raise ValueError("bad_images must be a list of images or shell patterns")
+        with self.lock:
+            for clusters in self.clusters.values():
+                self.controller.sync(clusters)  # rollouts so far ran at the old pace
+            self.settings.update(copy.deepcopy(settings))
+            return dict(self.settings)
 
     def drop(self, region, cluster):
         with self.lock:
@@ -234,6 +261,14 @@ class KubeFake:
                 "reads": sum(1 for c in calls if c["kind"] == "read"),
                 "writes": sum(1 for c in calls if c["kind"] == "write"),
             }
+        if path.rstrip("/") == "/_stackops/rollouts":
+            if method == "PUT":
+                try:
+                    return 200, self.configure_rollouts(json.loads(body or b"{}"))
+                except (ValueError, TypeError) as error:
+                    return status(400, "BadRequest", str(error))
+            with self.lock:
+                return 200, dict(self.settings)
         match = PREFIX_RE.match(path)
         if not match:
             return status(404, "NotFound", f"the server could not find the requested resource ({path})")
@@ -249,6 +284,7 @@ class KubeFake:
             return status(401, "Unauthorized", f"Unauthorized: {problem}")
         with self.lock:
             store = self.clusters.setdefault((region, cluster), ClusterStore())
+            self.controller.sync(store)
             try:
                 return self._route(store, region, cluster, method, rest.rstrip("/") or "/", query, headers, body)
             except json.JSONDecodeError as error:
@@ -331,6 +367,10 @@ class KubeFake:
         if method == "GET":
             found = store.objects.get(key)
             return (200, copy.deepcopy(found)) if found else status(404, "NotFound", f"{what} not found", name, plural)
+        if method != "GET" and kind == "ReplicaSet":
+            return status(
+                405, "MethodNotAllowed", "the fake's ReplicaSets belong to the Deployment controller (read only)"
+            )
         if method == "POST" and name is None:
             obj = json.loads(body or b"{}")
             problem = self._check_object(obj, kind, group_version, namespace)
@@ -356,6 +396,8 @@ class KubeFake:
             return status(404, "NotFound", f"{what} not found", name, plural)
         if method == "DELETE":
             del store.objects[key]
+            if kind == "Deployment":
+                self.controller.on_delete(store, key)
             if plural == "namespaces":
                 for other in [k for k in store.objects if k[3] == name]:
                     del store.objects[other]
@@ -482,40 +524,9 @@ class KubeFake:
                 port.setdefault("protocol", "TCP")
                 port.setdefault("targetPort", port.get("port"))
         if kind == "Deployment":
-            self._deployment_controller(obj, current)
+            self.controller.on_write(store, key, obj, current)
         store.objects[key] = obj
         return obj
-
-    @staticmethod
-    def _deployment_controller(obj, current):
-        """What the Deployment controller would have done by now: a new revision when the pod template changes,
-        every replica updated and available."""
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("replicas", 1)
-        spec.setdefault("revisionHistoryLimit", 10)
-        spec.setdefault("progressDeadlineSeconds", 600)
-        spec.setdefault(
-            "strategy", {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}
-        )
-        annotations = obj["metadata"].setdefault("annotations", {})
-        revision = int(
-            ((current or {}).get("metadata", {}).get("annotations") or {}).get("deployment.kubernetes.io/revision", 0)
-        )
-        if current is None or spec.get("template") != current.get("spec", {}).get("template"):
-            revision += 1
-        annotations["deployment.kubernetes.io/revision"] = str(revision)
-        replicas = spec["replicas"]
-        obj["status"] = {
-            "observedGeneration": obj["metadata"].get("generation", 1),
-            "replicas": replicas,
-            "updatedReplicas": replicas,
-            "readyReplicas": replicas,
-            "availableReplicas": replicas,
-            "conditions": [
-                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
-                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
-            ],
-        }
 
 
 _FAKE = None
@@ -523,11 +534,13 @@ _FAKE_LOCK = threading.Lock()
 
 
 def get_fake(version_of=None):
-    """The process's fake API server, started on first use."""
+    """The process's fake API server, started on first use; its rollouts take a few seconds by default."""
     global _FAKE  # noqa: PLW0603 - one fake per emulator process
     with _FAKE_LOCK:
         if _FAKE is None:
-            _FAKE = KubeFake(version_of=version_of)
+            _FAKE = KubeFake(version_of=version_of, rollout_defaults=ROLLOUT_DEFAULTS)
+        elif version_of is not None:
+            _FAKE.version_of = version_of
         return _FAKE
 
 
