@@ -158,3 +158,44 @@ def read_buckets(targets, owned, head_client):
 
 def account_id(sts):
     return sts.get_caller_identity(aws_retry=True)["Account"]
+
+
+def discover(s3, platform, environment):
+    """The environment's buckets found by name prefix and identity tags, with every setting read.
+
+    Returns ``{purpose: summary}`` (a replica's purpose is ``<purpose> replica``)."""
+    prefix = f"{platform}-{environment}-"
+    names = sorted(n for n in owned_bucket_names(s3) if n.startswith(prefix))
+    if not names:
+        return {}
+    tags = read_buckets({n: s3 for n in names}, set(names), s3)
+    found = {}
+    for name, state in tags.items():
+        if state.tags.get("stackops:platform") != platform or state.tags.get("stackops:environment") != environment:
+            continue
+        if state.tags.get("stackops:component") != COMPONENT:
+            continue
+        purpose = state.tags.get("stackops:purpose") or name[len(prefix) :]
+        if state.tags.get("stackops:replica-of"):
+            purpose = f"{purpose} replica"
+        found[purpose] = summary(state)
+    return found
+
+
+def summary(state):
+    encryption = (state.encryption or {}).get("ApplyServerSideEncryptionByDefault") or {}
+    rules = (state.replication or {}).get("Rules") or []
+    target = ((rules[0].get("Destination") or {}).get("Bucket") or "").rsplit(":", 1)[-1] if rules else None
+    return {
+        "name": state.name,
+        "region": state.region,
+        "versioning": state.versioning or "Disabled",
+        "encryption": "SSE-KMS" if encryption.get("SSEAlgorithm") == "aws:kms" else "SSE-S3" if encryption else None,
+        "kms_key_arn": encryption.get("KMSMasterKeyID"),
+        "public_access_blocked": bool(state.public_access) and all(state.public_access.values()),
+        "lifecycle_rules": [r.get("ID") for r in state.lifecycle or []],
+        "object_lock": bool(state.lock and state.lock.get("ObjectLockEnabled") == "Enabled"),
+        "logging_to": (state.logging or {}).get("TargetBucket"),
+        "replicates_to": target,
+        "replica_of": state.tags.get("stackops:replica-of"),
+    }

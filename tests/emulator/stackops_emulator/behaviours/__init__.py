@@ -23,6 +23,7 @@ from .rds_adjacent_windows import RdsAdjacentWindows
 from .rds_cross_region_replica import RdsCrossRegionReplica
 from .rds_pending_modifications import RdsPendingModifications
 from .rds_performance_insights import RdsPerformanceInsights
+from .s3_bucket_policy_conditions import S3BucketPolicyConditions
 from .s3_replication import S3Replication
 
 
@@ -45,6 +46,7 @@ def all_behaviours():
         *eks_behaviours(),
         ElastiCacheDeleteCacheSubnetGroup(),
         OpenSearchDomainProcessing(),
+        S3BucketPolicyConditions(),
         S3Replication(),
     ]
 
