@@ -47,6 +47,7 @@ class Desired:
         self.region = region
         self.purpose = purpose
         self.object_lock = False  # created with Object Lock enabled
+        self.ownership = OWNERSHIP  # BucketOwnerPreferred only where a service writes with ACLs (CloudFront logs)
         self.versioning = True
         self.encryption = {"SSEAlgorithm": "AES256"}
         self.policy = None
@@ -135,7 +136,7 @@ class BucketConverger:
                 "versioning": "Enabled" if d.versioning else self._versioning_after(),
                 "encryption": list(_canonical_encryption(d.encryption)),
                 "public_access_blocked": True,
-                "ownership": OWNERSHIP,
+                "ownership": d.ownership,
                 "policy_statements": [s.get("Sid") for s in (d.policy or {}).get("Statement", [])],
                 "lifecycle": sp.canonical_lifecycle(d.lifecycle),
                 "cors": sp.canonical_cors(d.cors),
@@ -183,9 +184,9 @@ class BucketConverger:
                 notes.append("Object Lock enabled")
             if self.changes.add(f"create bucket {name} ({', '.join(notes)})"):
                 self._create()
-        if s.ownership != OWNERSHIP and self.changes.add(f"bucket {name}: object ownership {OWNERSHIP} (ACLs off)"):
+        if s.ownership != d.ownership and self.changes.add(f"bucket {name}: object ownership {d.ownership}"):
             c.put_bucket_ownership_controls(
-                Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": OWNERSHIP}]}, aws_retry=True
+                Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": d.ownership}]}, aws_retry=True
             )
         if s.public_access != PUBLIC_ACCESS_BLOCKED and self.changes.add(f"bucket {name}: block all public access"):
             c.put_public_access_block(
@@ -278,7 +279,7 @@ class BucketConverger:
 
     def _create(self):
         d = self.d
-        kwargs = {"Bucket": d.name, "ObjectOwnership": OWNERSHIP}
+        kwargs = {"Bucket": d.name, "ObjectOwnership": d.ownership}
         if d.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": d.region}
         if d.object_lock:
@@ -296,7 +297,7 @@ class BucketConverger:
             raise
         # The settings a new bucket has: owner enforced (set at create), versioning never enabled.
         self.s.exists = True
-        self.s.ownership = OWNERSHIP
+        self.s.ownership = d.ownership
 
 
 class StorageReconciler:

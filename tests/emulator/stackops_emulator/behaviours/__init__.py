@@ -5,6 +5,8 @@ A behaviour is a callable ``behaviour(request, forward) -> Response`` with ``nam
 ``forward(request)``. Order matters: the first behaviour sees the request first.
 """
 
+from .acm_dns_validation import AcmDnsValidation
+from .cloudfront_distributions import CloudFrontDistributions
 from .ec2_client_token import Ec2ClientTokenIdempotency
 from .ec2_nat_gateway_delete import Ec2NatGatewayDeleteDisassociates
 from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
@@ -48,6 +50,8 @@ def all_behaviours():
         OpenSearchDomainProcessing(),
         S3BucketPolicyConditions(),
         S3Replication(),
+        AcmDnsValidation(),
+        CloudFrontDistributions(),
     ]
 
 
