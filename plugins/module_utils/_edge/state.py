@@ -115,3 +115,58 @@ def find_health_check(route53, fqdn_name, path):
         if config.get("FullyQualifiedDomainName") == fqdn_name and config.get("ResourcePath") == path:
             return check
     return None
+
+
+def discover(clients, platform, environment, zone=None):
+    """The environment's edge as it is (read calls only): the front end's distribution and bucket, its
+    certificate, and the zone's records that point at the distribution or at a load balancer."""
+    from .spec import Names
+    from .spec import project
+
+    names = Names(platform, environment)
+    found = {
+        "zone_id": None,
+        "zone_name": None,
+        "frontend": None,
+        "records": [],
+    }
+    cf = clients["cloudfront"]
+    summary = find_distribution(cf, names.distribution_comment, [])
+    if summary:
+        config, etag = distribution_config(cf, summary["Id"])
+        view = project(config)
+        found["frontend"] = {
+            "distribution_id": summary["Id"],
+            "distribution_arn": summary["ARN"],
+            "distribution_domain": summary["DomainName"],
+            "status": summary.get("Status"),
+            "etag": etag,
+            "aliases": view["aliases"],
+            "bucket": names.frontend_bucket,
+            "logs_bucket": names.frontend_logs_bucket if view["logging"][0] else None,
+            "certificate_arn": view["certificate"][0] or None,
+            "minimum_protocol_version": view["certificate"][2] or None,
+            "web_acl_arn": view["waf"] or None,
+            "price_class": view["price_class"],
+            "default_root_object": view["root"],
+        }
+    if zone:
+        hosted = find_zone(clients["route53"], zone)
+        if hosted:
+            found["zone_id"] = hosted["Id"].rsplit("/", 1)[-1]
+            found["zone_name"] = hosted["Name"]
+            for (name, kind, ident), record in sorted(zone_records(clients["route53"], hosted["Id"]).items(), key=str):
+                alias = record.get("AliasTarget")
+                if kind not in ("A", "AAAA") or not alias:
+                    continue
+                found["records"].append(
+                    {
+                        "name": name,
+                        "type": kind,
+                        "target": alias["DNSName"].rstrip("."),
+                        "failover": record.get("Failover"),
+                        "set_identifier": ident,
+                        "health_check_id": record.get("HealthCheckId"),
+                    }
+                )
+    return found
