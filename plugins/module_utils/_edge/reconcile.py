@@ -25,8 +25,6 @@ try:
 except ImportError:
     pass
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-
 from .._storage import spec as storage_spec
 from .._storage import state as storage_state
 from .._storage.reconcile import BucketConverger
@@ -263,7 +261,7 @@ class EdgeReconciler:
             )
             self.zone = created["HostedZone"]
         except ClientError as error:
-            if not is_boto3_error_code("HostedZoneAlreadyExists", error):
+            if storage_state.error_code(error) != "HostedZoneAlreadyExists":
                 raise
             self.zone = st.find_zone(route53, self.p["zone"])  # a create whose response was lost
         zone_id = self.zone["Id"].rsplit("/", 1)[-1]
@@ -414,7 +412,7 @@ class EdgeReconciler:
             )
             self.oac = created["OriginAccessControl"]
         except ClientError as error:
-            if not is_boto3_error_code("OriginAccessControlAlreadyExists", error):
+            if storage_state.error_code(error) != "OriginAccessControlAlreadyExists":
                 raise
             self.oac = st.find_origin_access_control(cf, name)  # a create whose response was lost
 
@@ -439,7 +437,7 @@ class EdgeReconciler:
                     aws_retry=True,
                 )["Distribution"]
             except ClientError as error:
-                if not is_boto3_error_code("DistributionAlreadyExists", error):
+                if storage_state.error_code(error) != "DistributionAlreadyExists":
                     raise
                 # The CallerReference is ours: a create whose response was lost.
                 created = st.find_distribution(cf, self.names.distribution_comment, desired["Aliases"]["Items"])
@@ -461,7 +459,7 @@ class EdgeReconciler:
                 Id=self.distribution["Id"], IfMatch=self.etag, DistributionConfig=merged, aws_retry=True
             )
         except ClientError as error:
-            if is_boto3_error_code("PreconditionFailed", error):
+            if storage_state.error_code(error) == "PreconditionFailed":
                 raise ReconcileError(
                     f"distribution {self.distribution['Id']} changed while this run read it (its ETag moved); run again"
                 ) from None

@@ -10,9 +10,9 @@ ETag), the Route 53 health checks and the load balancers the records point at. N
 
 from __future__ import annotations
 
+from .._storage.state import absent
 from ..platform import TAG_ENVIRONMENT
 from ..platform import TAG_PLATFORM
-from ..platform import not_found
 from ..platform import paginate
 from .spec import fqdn
 
@@ -105,7 +105,7 @@ def distribution_config(cloudfront, distribution_id):
 
 
 def find_load_balancer(elbv2, name):
-    found = not_found(lambda: elbv2.describe_load_balancers(Names=[name], aws_retry=True), "LoadBalancerNotFound")
+    found = absent(lambda: elbv2.describe_load_balancers(Names=[name], aws_retry=True), "LoadBalancerNotFound")
     return found["LoadBalancers"][0] if found and found.get("LoadBalancers") else None
 
 

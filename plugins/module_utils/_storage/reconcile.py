@@ -19,12 +19,9 @@ try:
 except ImportError:
     pass
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-
 from ..platform import Changes
 from ..platform import ReconcileError
 from ..platform import identity_tags
-from ..platform import not_found
 from ..platform import partition_for
 from ..platform import resource_tags
 from . import spec as sp
@@ -287,9 +284,9 @@ class BucketConverger:
         try:
             self.client.create_bucket(aws_retry=True, **kwargs)
         except ClientError as error:
-            if is_boto3_error_code("BucketAlreadyOwnedByYou", error):
+            if st.error_code(error) == "BucketAlreadyOwnedByYou":
                 return  # a create whose response was lost: the bucket is ours
-            if is_boto3_error_code("BucketAlreadyExists", error):
+            if st.error_code(error) == "BucketAlreadyExists":
                 raise ReconcileError(
                     f"bucket {d.name}: the name is taken by another AWS account (S3 bucket names are global); set a "
                     f"suffix for the {d.purpose} bucket to make its name unique"
@@ -346,7 +343,7 @@ class StorageReconciler:
             self.keys[(region, key)] = key
             return key
         kms = self.clients["kms"] if region == self.region else self.clients["kms_dr"]
-        found = not_found(lambda: kms.describe_key(KeyId=key, aws_retry=True), "NotFoundException")
+        found = st.absent(lambda: kms.describe_key(KeyId=key, aws_retry=True), "NotFoundException")
         if found is None:
             if self.check_mode:
                 self.warnings.append(f"{where}: KMS key {key} does not exist in {region} yet (converge security first)")
@@ -363,7 +360,7 @@ class StorageReconciler:
     def _role_arn(self, role, where):
         if str(role).startswith("arn:"):
             return role
-        found = not_found(lambda: self.clients["iam"].get_role(RoleName=role, aws_retry=True), "NoSuchEntity")
+        found = st.absent(lambda: self.clients["iam"].get_role(RoleName=role, aws_retry=True), "NoSuchEntity")
         if found is None:
             if self.check_mode:
                 self.warnings.append(f"{where}: IAM role {role} does not exist yet")
@@ -463,10 +460,10 @@ class StorageReconciler:
 
     def _read_role(self):
         iam = self.clients["iam"]
-        role = not_found(lambda: iam.get_role(RoleName=self.role_name, aws_retry=True), "NoSuchEntity")
+        role = st.absent(lambda: iam.get_role(RoleName=self.role_name, aws_retry=True), "NoSuchEntity")
         if role is None:
             return None
-        policy = not_found(
+        policy = st.absent(
             lambda: iam.get_role_policy(RoleName=self.role_name, PolicyName="replication", aws_retry=True),
             "NoSuchEntity",
         )
@@ -536,7 +533,7 @@ class StorageReconciler:
                     aws_retry=True,
                 )
             except ClientError as error:
-                if not is_boto3_error_code("EntityAlreadyExists", error):  # a create whose response was lost
+                if st.error_code(error) != "EntityAlreadyExists":  # a create whose response was lost
                     raise
         if sp.canonical_policy(document) != sp.canonical_policy(policy) and self.changes.add(
             f"IAM role {self.role_name}: replication policy for {len([d for d in self.desired.values() if d.replication])} bucket(s)"

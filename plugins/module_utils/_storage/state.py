@@ -18,8 +18,6 @@ try:
 except ImportError:
     pass
 
-from ..platform import not_found
-
 COMPONENT = "storage"
 READ_THREADS = 8
 
@@ -39,6 +37,21 @@ SETTINGS = (
     ("replication", "get_bucket_replication", None, ("ReplicationConfigurationNotFoundError",)),
     ("tags", "get_bucket_tagging", None, ("NoSuchTagSet",)),
 )
+
+
+def error_code(error):
+    """The AWS error code of a botocore ClientError (``NoSuchBucketPolicy``)."""
+    return str(error.response.get("Error", {}).get("Code"))
+
+
+def absent(call, *codes):
+    """``call()``, or None when AWS answers one of ``codes`` (the thing does not exist); other errors go up."""
+    try:
+        return call()
+    except ClientError as error:
+        if error_code(error) in codes:
+            return None
+        raise
 
 
 class BucketState:
@@ -116,7 +129,7 @@ def _name_taken(s3, name):
         s3.head_bucket(Bucket=name, aws_retry=True)
         return True
     except ClientError as error:
-        code = str(error.response.get("Error", {}).get("Code"))
+        code = error_code(error)
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         return not (code in ("404", "NoSuchBucket", "NotFound") or status == 404)
 
@@ -124,7 +137,7 @@ def _name_taken(s3, name):
 def _read(client, name, operation, codes):
     call = getattr(client, operation)
     if codes:
-        return not_found(lambda: call(Bucket=name, aws_retry=True), *codes)
+        return absent(lambda: call(Bucket=name, aws_retry=True), *codes)
     return call(Bucket=name, aws_retry=True)
 
 
