@@ -214,6 +214,101 @@ def test_an_update_with_a_stale_etag_is_refused(emulator_session, converged):
         cf.update_distribution(Id=summary["Id"], IfMatch="ESTALE0000000", DistributionConfig=config)
 
 
+# -- the front end deploy runbook (on the converged environment) ------------------------------------------------------
+
+RUNBOOK = "playbooks/runbooks/frontend_deploy.yml"
+
+
+def build(tmp_path, files):
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(tmp_path)
+
+
+def test_frontend_deploy_uploads_with_cache_headers_invalidates_and_waits(emulator_session, converged, tmp_path):
+    source = build(
+        tmp_path / "v1",
+        {
+            "index.html": '<script src="/assets/app.3f9a1c2e.js"></script>',
+            "assets/app.3f9a1c2e.js": "console.log(1)",
+            "assets/old.0badc0de.css": "body{}",
+            "favicon.ico": "icon",
+        },
+    )
+    plan = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"source": source}, check=True)
+    assert plan.rc == 0, plan.messages()
+    planned = plan.result("Deploy", PRIMARY)["deploy"]
+    assert sorted(planned["uploaded"]) == [
+        "assets/app.3f9a1c2e.js",
+        "assets/old.0badc0de.css",
+        "favicon.ico",
+        "index.html",
+    ]
+    emulator_session.clear_calls()
+    run = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"source": source})
+    assert run.rc == 0, run.messages()
+    result = run.result("Deploy", PRIMARY)
+    assert [p["phase"] for p in result["phases"]] == ["preflight", "upload", "delete", "invalidate", "wait"]
+    assert result["deploy"]["invalidation_status"] == "Completed"
+    uploads = [c for c in result["changes"] if c.startswith("upload ")]
+    assert uploads[-1].startswith("upload index.html")  # pages after the assets they name
+    s3 = emulator_session.boto3_client("s3")
+    page = s3.head_object(Bucket="demo-local-frontend", Key="index.html")
+    asset = s3.head_object(Bucket="demo-local-frontend", Key="assets/app.3f9a1c2e.js")
+    assert page["CacheControl"] == "no-cache" and page["ContentType"] == "text/html"
+    assert asset["CacheControl"] == "public, max-age=31536000, immutable" and asset["ContentType"] == "text/javascript"
+    cf = emulator_session.boto3_client("cloudfront")
+    invalidation = cf.get_invalidation(
+        DistributionId=result["deploy"]["distribution_id"], Id=result["deploy"]["invalidation_id"]
+    )
+    assert invalidation["Invalidation"]["InvalidationBatch"]["Paths"]["Items"] == ["/*"]
+    assert emulator_session.calls()["by_operation"]["cloudfront:GetInvalidation"] >= 1  # waited for it
+
+    emulator_session.clear_calls()
+    again = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"source": source})
+    assert again.rc == 0 and again.changed() == 0 and writes(emulator_session) == []
+
+    (tmp_path / "v1" / "assets" / "old.0badc0de.css").unlink()
+    (tmp_path / "v1" / "index.html").write_text("<p>v2</p>")
+    emulator_session.clear_calls()
+    third = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"source": source}, check=True)
+    planned = third.result("Deploy", PRIMARY)
+    assert planned["deploy"]["uploaded"] == ["index.html"] and planned["deploy"]["deleted"] == [
+        "assets/old.0badc0de.css"
+    ]
+    assert "delete assets/old.0badc0de.css" in planned["changes"] and writes(emulator_session) == []
+    fourth = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"source": source})
+    assert fourth.rc == 0, fourth.messages()
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="demo-local-frontend")["Contents"]]
+    assert (
+        "assets/old.0badc0de.css" not in keys
+        and s3.get_object(Bucket="demo-local-frontend", Key="index.html")["Body"].read() == b"<p>v2</p>"
+    )
+
+
+def test_frontend_deploy_to_a_protected_environment_needs_confirm(emulator_session, converged, tmp_path):
+    source = build(tmp_path / "b", {"index.html": "<p>x</p>"})
+    emulator_session.clear_calls()
+    run = run_playbook(
+        emulator_session,
+        RUNBOOK,
+        limit=PRIMARY,
+        extra_vars={"source": source, "platform_protected_environments": ["local"]},
+    )
+    assert run.rc != 0 and "-e confirm=demo-local-frontend" in run.messages()
+    assert emulator_session.calls()["calls"] == []
+
+
+def test_frontend_deploy_refuses_a_build_without_its_root_object(emulator_session, converged, tmp_path):
+    source = build(tmp_path / "c", {"app.js": "x"})
+    emulator_session.clear_calls()
+    run = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"source": source})
+    assert run.rc != 0 and f"source: {source} has no index.html" in run.messages()
+    assert writes(emulator_session) == []
+
+
 # -- from an empty account ------------------------------------------------------------------------------------------
 
 
@@ -335,98 +430,3 @@ def test_bad_input_is_rejected_naming_the_variable_and_rule(bad_input_run, case)
     message = json.dumps(failures[0].get("msg"))
     for expected in BAD_INPUT[case][1]:
         assert expected in message, message
-
-
-# -- the front end deploy runbook (on the converged environment) ------------------------------------------------------
-
-RUNBOOK = "playbooks/runbooks/frontend_deploy.yml"
-
-
-def build(tmp_path, files):
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return str(tmp_path)
-
-
-def test_frontend_deploy_uploads_with_cache_headers_invalidates_and_waits(emulator_session, converged, tmp_path):
-    source = build(
-        tmp_path / "v1",
-        {
-            "index.html": '<script src="/assets/app.3f9a1c2e.js"></script>',
-            "assets/app.3f9a1c2e.js": "console.log(1)",
-            "assets/old.0badc0de.css": "body{}",
-            "favicon.ico": "icon",
-        },
-    )
-    plan = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"source": source}, check=True)
-    assert plan.rc == 0, plan.messages()
-    planned = plan.result("Deploy", PRIMARY)["deploy"]
-    assert sorted(planned["uploaded"]) == [
-        "assets/app.3f9a1c2e.js",
-        "assets/old.0badc0de.css",
-        "favicon.ico",
-        "index.html",
-    ]
-    emulator_session.clear_calls()
-    run = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"source": source})
-    assert run.rc == 0, run.messages()
-    result = run.result("Deploy", PRIMARY)
-    assert [p["phase"] for p in result["phases"]] == ["preflight", "upload", "delete", "invalidate", "wait"]
-    assert result["deploy"]["invalidation_status"] == "Completed"
-    uploads = [c for c in result["changes"] if c.startswith("upload ")]
-    assert uploads[-1].startswith("upload index.html")  # pages after the assets they name
-    s3 = emulator_session.boto3_client("s3")
-    page = s3.head_object(Bucket="demo-local-frontend", Key="index.html")
-    asset = s3.head_object(Bucket="demo-local-frontend", Key="assets/app.3f9a1c2e.js")
-    assert page["CacheControl"] == "no-cache" and page["ContentType"] == "text/html"
-    assert asset["CacheControl"] == "public, max-age=31536000, immutable" and asset["ContentType"] == "text/javascript"
-    cf = emulator_session.boto3_client("cloudfront")
-    invalidation = cf.get_invalidation(
-        DistributionId=result["deploy"]["distribution_id"], Id=result["deploy"]["invalidation_id"]
-    )
-    assert invalidation["Invalidation"]["InvalidationBatch"]["Paths"]["Items"] == ["/*"]
-    assert emulator_session.calls()["by_operation"]["cloudfront:GetInvalidation"] >= 1  # waited for it
-
-    emulator_session.clear_calls()
-    again = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"source": source})
-    assert again.rc == 0 and again.changed() == 0 and writes(emulator_session) == []
-
-    (tmp_path / "v1" / "assets" / "old.0badc0de.css").unlink()
-    (tmp_path / "v1" / "index.html").write_text("<p>v2</p>")
-    emulator_session.clear_calls()
-    third = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"source": source}, check=True)
-    planned = third.result("Deploy", PRIMARY)
-    assert planned["deploy"]["uploaded"] == ["index.html"] and planned["deploy"]["deleted"] == [
-        "assets/old.0badc0de.css"
-    ]
-    assert "delete assets/old.0badc0de.css" in planned["changes"] and writes(emulator_session) == []
-    fourth = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"source": source})
-    assert fourth.rc == 0, fourth.messages()
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="demo-local-frontend")["Contents"]]
-    assert (
-        "assets/old.0badc0de.css" not in keys
-        and s3.get_object(Bucket="demo-local-frontend", Key="index.html")["Body"].read() == b"<p>v2</p>"
-    )
-
-
-def test_frontend_deploy_to_a_protected_environment_needs_confirm(emulator_session, converged, tmp_path):
-    source = build(tmp_path / "b", {"index.html": "<p>x</p>"})
-    emulator_session.clear_calls()
-    run = run_playbook(
-        emulator_session,
-        RUNBOOK,
-        limit=PRIMARY,
-        extra_vars={"source": source, "platform_protected_environments": ["local"]},
-    )
-    assert run.rc != 0 and "-e confirm=demo-local-frontend" in run.messages()
-    assert emulator_session.calls()["calls"] == []
-
-
-def test_frontend_deploy_refuses_a_build_without_its_root_object(emulator_session, converged, tmp_path):
-    source = build(tmp_path / "c", {"app.js": "x"})
-    emulator_session.clear_calls()
-    run = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"source": source})
-    assert run.rc != 0 and f"source: {source} has no index.html" in run.messages()
-    assert writes(emulator_session) == []

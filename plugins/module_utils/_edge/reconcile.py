@@ -84,10 +84,17 @@ class EdgeReconciler:
             )
         if self.p.get("api_domain") and self.p.get("api_certificate"):
             found["api"] = (self.p["api_domain"], [], self.region)
+            if self.p.get("dr_region"):
+                # The DR region's load balancer serves the same name when the failover record points at it.
+                found["api_dr"] = (self.p["api_domain"], [], self.p["dr_region"])
         return found
 
     def acm(self, region):
-        return self.c["acm_cloudfront"] if region == sp.CLOUDFRONT_REGION else self.c["acm"]
+        if region == self.region:
+            return self.c["acm"]
+        if region == sp.CLOUDFRONT_REGION:
+            return self.c["acm_cloudfront"]
+        return self.c["acm_dr"]
 
     # -- reads ----------------------------------------------------------------------------------------------------
 
