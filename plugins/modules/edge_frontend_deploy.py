@@ -73,8 +73,8 @@ deploy:
     distribution_id: {description: The distribution., type: str}
     build_digest: {description: The build's digest (the invalidation's CallerReference)., type: str}
     files: {description: Files in the build., type: int}
-    uploaded: {description: Keys uploaded (in check mode, to upload)., type: list, elements: str}
-    deleted: {description: Keys deleted (in check mode, to delete)., type: list, elements: str}
+    uploaded: {description: "Keys uploaded (in check mode, to upload).", type: list, elements: str}
+    deleted: {description: "Keys deleted (in check mode, to delete).", type: list, elements: str}
     invalidation_id: {description: The invalidation (null in check mode or when none was needed)., type: str}
     invalidation_status: {description: Its status (Completed after the wait)., type: str}
 changes:

@@ -11,7 +11,8 @@ description:
   - B(Hosted zone) O(zone), found by name; created when missing and O(create_zone) allows it.
   - B(Certificates) requested from ACM with DNS validation - the front end's (O(frontend_domain) and
     O(frontend_alternative_names)) in us-east-1, where CloudFront takes them, and the API's (O(api_domain)) in the
-    region for the load balancer, and in O(dr_region) for the DR region's load balancer - their validation CNAMEs written in the zone, then waited for until ISSUED
+    region for the load balancer, and in O(dr_region) for the DR region's load balancer - their validation
+    CNAMEs written in the zone, then waited for until ISSUED
     (O(wait_timeout)). A certificate is found again by its domain, names and tags; requests carry an idempotency
     token, so a retry after a lost response gets the same certificate.
   - B(Front end) a private bucket C(<platform>-<environment>-frontend) (versioned, SSE-S3, public access blocked,
