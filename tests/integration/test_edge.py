@@ -327,6 +327,30 @@ def test_check_mode_on_an_empty_account_plans_without_writing(emulator, playbook
     assert diff["before"]["distribution"] is None and diff["after"]["distribution"]["price_class"] == "PriceClass_100"
 
 
+def test_creates_whose_responses_are_lost_make_one_of_everything(emulator, playbook):
+    lost = [
+        "CreateHostedZone",
+        "RequestCertificate",
+        "CreateBucket",
+        "CreateOriginAccessControl",
+        "CreateDistributionWithTags",
+    ]
+    emulator.set_faults(lost_responses=dict.fromkeys(lost, 1))
+    run = playbook("playbooks/edge.yml", limit=PRIMARY, extra_vars={"edge_frontend_waf": False})
+    assert run.rc == 0, run.messages()
+    assert sorted(c["operation"] for c in emulator.calls()["calls"] if c["fault"] == "lost_response") == sorted(lost)
+    route53, cf = emulator.boto3_client("route53"), emulator.boto3_client("cloudfront")
+    assert [z["Name"] for z in route53.list_hosted_zones()["HostedZones"]] == [ZONE]
+    assert cf.list_distributions()["DistributionList"]["Quantity"] == 1
+    assert cf.list_origin_access_controls()["OriginAccessControlList"]["Quantity"] == 1
+    domains = sorted(
+        c["DomainName"] for c in emulator.boto3_client("acm").list_certificates()["CertificateSummaryList"]
+    )
+    assert domains == ["api.demo.example.com", "app.demo.example.com"]
+    names = sorted(b["Name"] for b in emulator.boto3_client("s3").list_buckets()["Buckets"])
+    assert names == ["demo-local-frontend", "demo-local-frontend-logs"]
+
+
 # -- bad input: one playbook run, one host per case, no API call --------------------------------------------------------
 
 ZONE_VARS = {"edge_zone": "example.com"}

@@ -225,6 +225,24 @@ def test_a_name_another_account_owns_is_a_clear_error_before_any_write(emulator,
     assert writes(emulator) == []
 
 
+def test_creates_whose_responses_are_lost_make_one_of_everything(emulator, playbook):
+    buckets = [
+        {"purpose": "documents", "replication": True},
+        {"purpose": "logs", "versioning": False, "access_logging": False},
+    ]
+    emulator.set_faults(lost_responses={"CreateBucket": 2, "CreateRole": 1, "PutBucketReplication": 1})
+    run = playbook("playbooks/storage.yml", limit=PRIMARY, extra_vars={"storage_buckets": buckets})
+    assert run.rc == 0, run.messages()
+    assert len([c for c in emulator.calls()["calls"] if c["fault"] == "lost_response"]) == 4
+    names = sorted(b["Name"] for b in emulator.boto3_client("s3").list_buckets()["Buckets"])
+    assert names == ["demo-local-documents", "demo-local-documents-us-west-2", "demo-local-logs"]
+    roles = [r["RoleName"] for r in emulator.boto3_client("iam").list_roles()["Roles"]]
+    assert roles.count("demo-local-s3-replication") == 1
+    emulator.clear_calls()
+    again = playbook("playbooks/storage.yml", limit=PRIMARY, extra_vars={"storage_buckets": buckets})
+    assert again.rc == 0 and again.changed() == 0 and writes(emulator) == []
+
+
 # -- bad input: one playbook run, one host per case, no API call --------------------------------------------------------
 
 GOOD = {"purpose": "logs", "versioning": False, "access_logging": False}

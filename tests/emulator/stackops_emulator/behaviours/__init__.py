@@ -25,6 +25,7 @@ from .rds_adjacent_windows import RdsAdjacentWindows
 from .rds_cross_region_replica import RdsCrossRegionReplica
 from .rds_pending_modifications import RdsPendingModifications
 from .rds_performance_insights import RdsPerformanceInsights
+from .route53_caller_reference import Route53CallerReference
 from .s3_bucket_policy_conditions import S3BucketPolicyConditions
 from .s3_replication import S3Replication
 
@@ -52,6 +53,7 @@ def all_behaviours():
         S3Replication(),
         AcmDnsValidation(),
         CloudFrontDistributions(),
+        Route53CallerReference(),
     ]
 
 

@@ -9,10 +9,13 @@ files"):
   with 412 PreconditionFailed. Each update gives the distribution a new ETag and Status InProgress until the change
   has reached every edge location (then Deployed).
 - An invalidation is InProgress, then Completed (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_Invalidation.html).
+- CreateOriginAccessControl with the name of an origin access control that exists fails with
+  OriginAccessControlAlreadyExists (409) (API_CreateOriginAccessControl.html, "Errors").
 
 moto 5.2 drops OriginAccessControlId and S3OriginConfig from the stored origins, answers an ACM certificate with
 CloudFrontDefaultCertificate true and CertificateSource cloudfront, accepts any IfMatch, keeps one ETag for ever,
-leaves an updated distribution Deployed, and creates invalidations COMPLETED (a spelling AWS does not use). A
+leaves an updated distribution Deployed, makes a second origin access control of the same name (a retried
+create leaves two), and creates invalidations COMPLETED (a spelling AWS does not use). A
 converge comparing what it set with what it reads would update the distribution on every run; a deploy runbook
 could not see an invalidation in progress. This behaviour lets moto act, then sets on moto's objects what the
 request said and AWS keeps; checks IfMatch before an update; gives each update a new ETag and InProgress status
@@ -113,6 +116,8 @@ class CloudFrontDistributions:
                 found = ET.fromstring(response.body)
                 self._keep(_text(found, "Id"), request.body)
             return response
+        if operation == "CreateOriginAccessControl":
+            return self._create_oac(request, forward)
         if operation in ("GetInvalidation", "ListInvalidations"):
             self._progress()
             return forward(request)
@@ -128,6 +133,22 @@ class CloudFrontDistributions:
                     ("Content-Length", str(len(response.body)))
                 ]
             return response
+        return forward(request)
+
+    def _create_oac(self, request, forward):
+        try:
+            name = _text(ET.fromstring(request.body), "Name")
+        except ET.ParseError:
+            return forward(request)
+        for backend in _backends():
+            if any(control.name == name for control in backend.origin_access_controls.values()):
+                body = (
+                    '<?xml version="1.0"?>\n<ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">'
+                    "<Error><Type>Sender</Type><Code>OriginAccessControlAlreadyExists</Code><Message>An origin access "
+                    f"control with the same name ({name}) already exists.</Message></Error>"
+                    "<RequestId>emulator</RequestId></ErrorResponse>"
+                ).encode()
+                return Response(409, [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))], body)
         return forward(request)
 
     def _update(self, request, forward):
