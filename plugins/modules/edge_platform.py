@@ -118,6 +118,9 @@ options:
     description: Seconds to wait for any one of certificate issue, distribution deployment, record sync.
     type: int
     default: 1800
+notes:
+  - The zone, certificates, distribution, buckets and health check are tagged with the identity tags and O(tags);
+    the buckets' tags are kept equal to them, the others' are set when they are created.
 extends_documentation_fragment:
   - stackops.platform.platform
   - stackops.platform.platform.wait

@@ -55,6 +55,7 @@ class Desired:
         self.notifications = {}
         self.replication = None
         self.tags = {}
+        self.purge_tags = True  # False: tags the bucket has beyond ``tags`` stay
         self.replica_of = None  # the source bucket's name, for a DR replica
         self.replication_keys = (None, None)  # (source key, replica key) the replication role needs
 
@@ -258,9 +259,11 @@ class BucketConverger:
                 c.put_bucket_notification_configuration(
                     Bucket=name, NotificationConfiguration=d.notifications, aws_retry=True
                 )
-        if s.tags != d.tags and self.changes.add(f"bucket {name}: tags {', '.join(sorted(d.tags))}"):
+        # PutBucketTagging replaces the whole set: without purge_tags, the bucket's other tags are put back.
+        tags = d.tags if d.purge_tags else {**s.tags, **d.tags}
+        if s.tags != tags and self.changes.add(f"bucket {name}: tags {', '.join(sorted(tags))}"):
             c.put_bucket_tagging(
-                Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in d.tags.items()]}, aws_retry=True
+                Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}, aws_retry=True
             )
 
     def converge_replication(self):
@@ -407,6 +410,7 @@ class StorageReconciler:
                 d.logging = {"TargetBucket": logs_name, "TargetPrefix": f"s3/{name}/"}
             d.notifications = sp.notification_configuration(bucket)
             d.tags = self.tags(bucket, name)
+            d.purge_tags = self.p.get("purge_tags", True)
             self.desired[name] = d
             if bucket["replication"]:
                 self._plan_replica(bucket, d, key, where)
@@ -425,6 +429,7 @@ class StorageReconciler:
         r.policy = sp.bucket_policy(self.partition, replica)
         r.lifecycle = source.lifecycle
         r.tags = {**self.tags(bucket, replica), "stackops:replica-of": source.name}
+        r.purge_tags = self.p.get("purge_tags", True)
         self.desired[replica] = r
         rule = {
             "ID": "dr",
