@@ -79,6 +79,12 @@ def _distribution(distribution_id):
     return None
 
 
+def _set_body(response, body):
+    response.body = body
+    response.headers = [(k, v) for k, v in response.headers if k.lower() != "content-length"]
+    response.headers.append(("Content-Length", str(len(body))))
+
+
 def _precondition_failed():
     body = (
         '<?xml version="1.0"?>\n<ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error>'
@@ -128,10 +134,9 @@ class CloudFrontDistributions:
                 invalidation_id = _text(found, "Id")
                 self.invalidations[invalidation_id] = time.monotonic()
                 self._set_invalidation_status(invalidation_id, "InProgress")
-                response.body = response.body.replace(b"<Status>COMPLETED</Status>", b"<Status>InProgress</Status>")
-                response.headers = [(k, v) for k, v in response.headers if k.lower() != "content-length"] + [
-                    ("Content-Length", str(len(response.body)))
-                ]
+                _set_body(
+                    response, response.body.replace(b"<Status>COMPLETED</Status>", b"<Status>InProgress</Status>")
+                )
             return response
         return forward(request)
 
@@ -167,6 +172,7 @@ class CloudFrontDistributions:
             self._keep(distribution.distribution_id, request.body)
             distribution.status = "InProgress"
             distribution._tick = 0  # moto's manual progression: Deployed after the next read
+            _set_body(response, response.body.replace(b"<Status>Deployed</Status>", b"<Status>InProgress</Status>", 1))
             return response
         return forward(request)
 
