@@ -92,7 +92,7 @@ EXAMPLES = r"""
             methods: [GET, PUT]
         replication: true
         grants:
-          - role: moneytrack-prod-bank-service
+          - role: moneytrack-prod-us-east-1-irsa-bank-service
             access: read-write
       - purpose: reports
         versioning: false
