@@ -86,6 +86,17 @@ SCENARIOS = [
     ),
     Scenario("cache", "playbooks/cache.yml", None, "inventories/prod", "prod-use1", prepare=EARLIER),
     Scenario("search", "playbooks/search.yml", None, "inventories/local", "local-use1", prepare=EARLIER),
+    # Seed 001's buckets of prod, documents and backups replicated to the DR region (both regions' keys).
+    Scenario(
+        "storage",
+        "playbooks/storage.yml",
+        None,
+        "inventories/prod",
+        "all",
+        prepare=(*EARLIER, "benchmarks/prepare_grant_roles.yml"),
+    ),
+    # The local edge: zone, certificates, the CloudFront front end and its records (no load balancer here).
+    Scenario("edge", "playbooks/edge.yml", None, "inventories/local", "local-use1", prepare=EARLIER),
     # Every tier of prod, both regions (prod-use1 and its DR region prod-usw2), as `site.yml` converges them.
     Scenario("site", "site.yml", None, "inventories/prod", "all"),
 ]

@@ -6,6 +6,8 @@ A behaviour is a callable ``behaviour(request, forward) -> Response`` with ``nam
 """
 
 from .client_request_token import ClientRequestTokenIdempotency
+from .acm_dns_validation import AcmDnsValidation
+from .cloudfront_distributions import CloudFrontDistributions
 from .ec2_client_token import Ec2ClientTokenIdempotency
 from .ec2_nat_gateway_delete import Ec2NatGatewayDeleteDisassociates
 from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
@@ -27,6 +29,9 @@ from .rds_parameter_group_not_found import RdsParameterGroupNotFound
 from .rds_pending_modifications import RdsPendingModifications
 from .rds_performance_insights import RdsPerformanceInsights
 from .rds_port_number import RdsPortNumber
+from .route53_caller_reference import Route53CallerReference
+from .s3_bucket_policy_conditions import S3BucketPolicyConditions
+from .s3_replication import S3Replication
 
 
 def all_behaviours():
@@ -51,6 +56,11 @@ def all_behaviours():
         *eks_behaviours(),
         ElastiCacheDeleteCacheSubnetGroup(),
         OpenSearchDomainProcessing(),
+        S3BucketPolicyConditions(),
+        S3Replication(),
+        AcmDnsValidation(),
+        CloudFrontDistributions(),
+        Route53CallerReference(),
     ]
 
 
