@@ -5,6 +5,8 @@ A behaviour is a callable ``behaviour(request, forward) -> Response`` with ``nam
 ``forward(request)``. Order matters: the first behaviour sees the request first.
 """
 
+from .backup_jobs import BackupJobs
+from .cloudwatch_alarms import CloudWatchAlarms
 from .ec2_client_token import Ec2ClientTokenIdempotency
 from .ec2_nat_gateway_delete import Ec2NatGatewayDeleteDisassociates
 from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
@@ -44,6 +46,8 @@ def all_behaviours():
         *eks_behaviours(),
         ElastiCacheDeleteCacheSubnetGroup(),
         OpenSearchDomainProcessing(),
+        CloudWatchAlarms(),
+        BackupJobs(),
     ]
 
 
