@@ -110,14 +110,14 @@ class EmulatorApp:
             payload = config.__dict__
         elif route == "faults" and method == "GET":
             payload = self.faults.__dict__
-        elif route.startswith("behaviours/") and method == "POST":
-            # A behaviour's own controls (e.g. letting time pass for AWS Backup's schedules).
+        elif route.startswith("behaviours/") and method == "PUT":
+            # A behaviour's own settings (e.g. letting time pass for AWS Backup's schedules).
             name = route.split("/", 1)[1]
-            behaviour = next((b for b in self.behaviours if b.name == name and hasattr(b, "control")), None)
+            behaviour = next((b for b in self.behaviours if b.name == name and hasattr(b, "configure")), None)
             if behaviour is None:
                 start_response("404 Not Found", [("Content-Type", "application/json")])
                 return [json.dumps({"error": f"no behaviour {name!r} with controls"}).encode()]
-            payload = behaviour.control(json.loads(request.get_data() or b"{}"))
+            payload = behaviour.configure(json.loads(request.get_data() or b"{}"))
         elif route == "behaviours":
             payload = [
                 {"name": b.name, "documented_by": b.documented_by, "summary": b.summary} for b in self.behaviours

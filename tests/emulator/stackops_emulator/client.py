@@ -119,9 +119,9 @@ class Emulator:
     def behaviours(self):
         return self._request("GET", "behaviours")
 
-    def control(self, behaviour: str, **payload):
-        """A behaviour's controls, e.g. ``control("backup-jobs", advance_hours=25)``."""
-        return self._request("POST", f"behaviours/{behaviour}", payload)
+    def configure(self, behaviour: str, **settings):
+        """A behaviour's settings, e.g. ``configure("backup-jobs", advance_hours=25)``."""
+        return self._request("PUT", f"behaviours/{behaviour}", settings)
 
     def writes(self) -> list:
         return [c for c in self.calls()["calls"] if c["kind"] == "write" and not c["fault"]]

@@ -18,7 +18,7 @@ adds them as the AWS Backup API reference documents them
   expression, and "Backups transitioned to cold storage must be stored in cold storage for a minimum of 90
   days" - DeleteAfterDays at least MoveToColdStorageAfterDays + 90 (API_Lifecycle), for copy actions too.
 - Time: a scheduled rule starts a backup job for every resource its plan's selections assign, at each time its
-  cron expression names (UTC). Nothing runs by itself here; ``POST /_stackops/behaviours/backup-jobs``
+  cron expression names (UTC). Nothing runs by itself here; ``PUT /_stackops/behaviours/backup-jobs``
   ``{"advance_hours": N}`` lets N hours pass: what was recorded moves N hours into the past and every
   scheduled run of those N hours happens at its time. A job writes a recovery point into the rule's vault
   (COMPLETED, encrypted with the vault's key, ``Lifecycle`` and ``CalculatedLifecycle`` from the rule), then
@@ -266,7 +266,7 @@ class BackupJobs:
     name = "backup-jobs"
     summary = (
         "AWS Backup: UpdateBackupPlan, selections, scheduled jobs and recovery points (advance the clock with "
-        "POST /_stackops/behaviours/backup-jobs), copies to other regions, restore testing plans"
+        "PUT /_stackops/behaviours/backup-jobs), copies to other regions, restore testing plans"
     )
     documented_by = "https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CreateBackupSelection.html"
 
@@ -285,7 +285,7 @@ class BackupJobs:
 
     # -- control ------------------------------------------------------------------------------------------------
 
-    def control(self, payload):
+    def configure(self, payload):
         with self._lock:
             for arn, count in (payload.get("fail_next") or {}).items():
                 self.fail_next[arn] = int(count)
