@@ -70,7 +70,7 @@ backups:
     resources:
       description:
         - Each protected resource - C(arn), C(name), C(type), C(latest_recovery_point), C(latest_at), C(age_minutes),
-          C(continuous) (a continuous recovery point exists), C(copies) (count in the copy vault), C(latest_copy_at), C(ok).
+          C(continuous) (a continuous recovery point exists), C(pitr_age_minutes) (how old the latest restorable time of a continuously backed-up database is), C(copies) (count in the copy vault), C(latest_copy_at), C(ok).
       type: list
       elements: dict
     failed_jobs: {description: "Backup and copy jobs that failed in the window: kind, id, resource, state, created, message.", type: list, elements: dict}
@@ -119,9 +119,11 @@ def read(module, region):
     copy_jobs = st.copy_jobs(c["backup"], since)
 
     protected = {}
-    for arn, kind, resource_name, tags in st.database_resources(c["rds"]):
+    restorable = {}
+    for arn, kind, resource_name, tags, latest_restorable in st.database_resources(c["rds"]):
         if any(st.matches_selection(s, arn, tags) for s in selections):
             protected[arn] = {"arn": arn, "name": resource_name, "type": kind}
+            restorable[arn] = latest_restorable
     for entry in paginate(c["backup"], "list_protected_resources", "Results"):
         if entry.get("LastBackupVaultArn", "").endswith(f":backup-vault:{vault_name}"):
             protected.setdefault(
@@ -137,12 +139,19 @@ def read(module, region):
         mine_copies = [pt for pt in copies if pt["ResourceArn"] == arn and pt.get("Status") == "COMPLETED"]
         latest_copy = max(mine_copies, key=lambda pt: _utc(pt["CreationDate"]), default=None)
         age = round((now - _utc(latest["CreationDate"])).total_seconds() / 60) if latest else None
+        continuous = any(":continuous:" in pt["RecoveryPointArn"] for pt in mine)
+        # With a continuous backup, point-in-time restore reaches the database's latest restorable time.
+        pitr_age = None
+        if continuous and restorable.get(arn):
+            pitr_age = max(0, round((now - _utc(restorable[arn])).total_seconds() / 60))
+        effective = min(a for a in (age, pitr_age) if a is not None) if (age, pitr_age) != (None, None) else None
         entry = dict(
             resource,
             latest_recovery_point=latest["RecoveryPointArn"] if latest else None,
             latest_at=_utc(latest["CreationDate"]).isoformat() if latest else None,
             age_minutes=age,
-            continuous=any(":continuous:" in pt["RecoveryPointArn"] for pt in mine),
+            continuous=continuous,
+            pitr_age_minutes=pitr_age,
             copies=len(mine_copies),
             latest_copy_at=_utc(latest_copy["CreationDate"]).isoformat() if latest_copy else None,
             ok=True,
@@ -151,8 +160,12 @@ def read(module, region):
         if latest is None:
             problems.append(f"{label}: no recovery point in {vault_name}")
             entry["ok"] = False
-        elif rpo is not None and age > rpo:
-            problems.append(f"{label}: latest recovery point is {age} min old, more than the RPO of {rpo} min")
+        elif rpo is not None and effective > rpo:
+            problems.append(
+                f"{label}: latest recovery point is {effective} min old"
+                + (" (point-in-time restore included)" if pitr_age is not None else "")
+                + f", more than the RPO of {rpo} min"
+            )
             entry["ok"] = False
         if p["copy_region"] and latest is not None and not mine_copies:
             problems.append(f"{label}: no copy in {copy_vault_name} ({p['copy_region']})")

@@ -97,14 +97,21 @@ def matches_selection(selection, arn, tags):
 
 
 def database_resources(rds):
-    """(arn, type, name, tags) of the region's RDS instances (not Aurora members) and Aurora clusters."""
+    """(arn, type, name, tags, latest restorable time) of the region's RDS instances (not Aurora members) and
+    Aurora clusters; the latest restorable time is how far point-in-time restore reaches."""
     found = []
     for cluster in paginate(rds, "describe_db_clusters", "DBClusters"):
-        found.append((cluster["DBClusterArn"], "Aurora", cluster["DBClusterIdentifier"], tags_of(cluster, "TagList")))
+        found.append(
+            (cluster["DBClusterArn"], "Aurora", cluster["DBClusterIdentifier"], tags_of(cluster, "TagList"),
+             cluster.get("LatestRestorableTime"))
+        )  # fmt: skip
     for instance in paginate(rds, "describe_db_instances", "DBInstances"):
         if instance.get("DBClusterIdentifier"):
             continue
-        found.append((instance["DBInstanceArn"], "RDS", instance["DBInstanceIdentifier"], tags_of(instance, "TagList")))
+        found.append(
+            (instance["DBInstanceArn"], "RDS", instance["DBInstanceIdentifier"], tags_of(instance, "TagList"),
+             instance.get("LatestRestorableTime"))
+        )  # fmt: skip
     return found
 
 
