@@ -244,12 +244,7 @@ class BackupsReconciler:
             if current is None:
                 self.ids[name] = None
                 if self.changes.add(f"create backup plan {name}: {sp.describe_plan(document)}"):
-                    self.ids[name] = backup.create_backup_plan(
-                        BackupPlan=document,
-                        BackupPlanTags=self.tags(name),
-                        CreatorRequestId=client_token(),
-                        aws_retry=True,
-                    )["BackupPlanId"]
+                    self.ids[name] = self._create_plan(backup, name, document)
             else:
                 self.ids[name] = current["BackupPlanId"]
                 if sp.comparable_plan(current["BackupPlan"]) != sp.comparable_plan(document) and self.changes.add(
@@ -270,6 +265,19 @@ class BackupsReconciler:
                 backup.delete_backup_plan(BackupPlanId=plan["BackupPlanId"], aws_retry=True)
 
             self._deferred.append((f"delete backup plan {name} (no longer in the spec) and its selections", delete))
+
+    def _create_plan(self, backup, name, document):
+        try:
+            return backup.create_backup_plan(
+                BackupPlan=document, BackupPlanTags=self.tags(name), CreatorRequestId=client_token(), aws_retry=True
+            )["BackupPlanId"]
+        except backup.exceptions.AlreadyExistsException:
+            # "If you call CreateBackupPlan with a plan that is identical to an existing plan, you receive an
+            # AlreadyExistsException": the retry of a create whose response was lost. That plan is ours.
+            found = st.read_plans(backup, name).get(name)
+            if found is None:
+                raise
+            return found["BackupPlanId"]
 
     def _converge_selection(self, plan_name, plan):
         backup = self.clients["backup"]
