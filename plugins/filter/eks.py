@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.stackops.platform.plugins.module_utils._eks.spec import kube_objects
 from ansible_collections.stackops.platform.plugins.module_utils._eks.spec import validate_cluster
-from ansible_collections.stackops.platform.plugins.module_utils._eks.spec import validate_kube
+from ansible_collections.stackops.platform.plugins.module_utils._kube.spec import kube_objects
+from ansible_collections.stackops.platform.plugins.module_utils._kube.spec import validate_kube
 
 
 def cluster_eks_spec_errors(spec, prefix="cluster_eks_"):

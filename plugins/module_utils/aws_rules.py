@@ -35,3 +35,6 @@ LOG_RETENTION_DAYS = (
 
 # A region name: us-east-1, eu-central-2, us-gov-west-1, us-isob-east-1.
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+
+# An IAM role ARN in any partition (CreateRole names: letters, digits and +=,.@_- , paths with /).
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")

@@ -108,12 +108,12 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.stackops.platform.plugins.module_utils._eks.spec import validate_manifest
 from ansible_collections.stackops.platform.plugins.module_utils._kube.apply import KINDS
 from ansible_collections.stackops.platform.plugins.module_utils._kube.apply import Applier
 from ansible_collections.stackops.platform.plugins.module_utils._kube.apply import Connection
 from ansible_collections.stackops.platform.plugins.module_utils._kube.apply import KubeError
 from ansible_collections.stackops.platform.plugins.module_utils._kube.apply import object_key
+from ansible_collections.stackops.platform.plugins.module_utils._kube.spec import validate_manifest
 from ansible_collections.stackops.platform.plugins.module_utils._kube.token import eks_token
 from ansible_collections.stackops.platform.plugins.module_utils.platform import WAIT_ARGUMENT_SPEC
 from ansible_collections.stackops.platform.plugins.module_utils.platform import Changes

@@ -566,8 +566,8 @@ def test_staging_and_prod_converge_and_reconverge_without_writes(emulator_sessio
 def test_kube_objects_against_a_real_cluster():
     import uuid
 
-    from ansible_collections.stackops.platform.plugins.module_utils._eks.spec import kube_objects
     from ansible_collections.stackops.platform.plugins.module_utils._kube.apply import Applier
+    from ansible_collections.stackops.platform.plugins.module_utils._kube.spec import kube_objects
     from ansible_collections.stackops.platform.plugins.module_utils.platform import Changes
 
     namespace = f"stackops-kube-real-{uuid.uuid4().hex[:6]}"

@@ -12,6 +12,7 @@ import yaml
 from ansible_collections.stackops.platform.plugins.filter.eks import cluster_eks_kube_objects
 from ansible_collections.stackops.platform.plugins.filter.eks import cluster_eks_spec_errors
 from ansible_collections.stackops.platform.plugins.module_utils._eks import spec as sp
+from ansible_collections.stackops.platform.plugins.module_utils._kube import spec as kube_sp
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -187,12 +188,12 @@ def test_irsa_trust_names_one_service_account():
 
 
 def test_quantities():
-    assert sp.parse_quantity("250m") == 0.25
-    assert sp.parse_quantity("1000m") == sp.parse_quantity("1") == 1
-    assert sp.parse_quantity("1Gi") == 2**30
-    assert sp.parse_quantity("512Mi") < sp.parse_quantity("1G")
+    assert kube_sp.parse_quantity("250m") == 0.25
+    assert kube_sp.parse_quantity("1000m") == kube_sp.parse_quantity("1") == 1
+    assert kube_sp.parse_quantity("1Gi") == 2**30
+    assert kube_sp.parse_quantity("512Mi") < kube_sp.parse_quantity("1G")
     with pytest.raises(ValueError):
-        sp.parse_quantity("1 GB")
+        kube_sp.parse_quantity("1 GB")
 
 
 def test_kubernetes_objects_of_the_seed_001_inventory():
@@ -232,7 +233,7 @@ def test_kubernetes_objects_of_the_seed_001_inventory():
     assert ingress["spec"]["ingressClassName"] == "alb"
     assert ingress["spec"]["rules"][0]["host"] == "api.money-tracking.com"
     assert all(o["metadata"]["labels"]["stackops.platform/cluster"] == "moneytrack-prod" for o in objects)
-    assert all(sp.validate_manifest(o, "x") == [] for o in objects)
+    assert all(kube_sp.validate_manifest(o, "x") == [] for o in objects)
 
 
 def test_seed_002_spot_workers_are_valid():

@@ -240,7 +240,7 @@ def test_quantities_compare_by_value():
 
 
 def test_prune_deletes_only_this_clusters_objects_that_left_the_spec(api):
-    from ansible_collections.stackops.platform.plugins.module_utils._eks.spec import kube_objects
+    from ansible_collections.stackops.platform.plugins.module_utils._kube.spec import kube_objects
 
     spec = {
         "namespaces": ["app"],

@@ -83,7 +83,7 @@ def test_a_nat_gateway_outside_its_planned_subnet_is_replaced_then_deleted():
         {"AllocationId": "eipalloc-a", "AssociationId": "assoc-a", "Tags": _tags(**{st.TAG_AZ: "us-east-1a"})},
         {"AllocationId": "eipalloc-b", "AssociationId": "assoc-b", "Tags": _tags(**{st.TAG_AZ: "us-east-1b"})},
     ]
-    found.nat_gateways()
+    found.nat_gateways.converge()
     creates = [p for op, p in ec2.calls if op == "create_nat_gateway"]
     assert [p["SubnetId"] for p in creates] == ["subnet-public-b"]
     assert found.ids["nat/us-east-1b"].startswith("nat-new")
@@ -103,7 +103,7 @@ def test_a_free_address_of_ours_is_used_again_and_an_idle_one_released():
         {"AllocationId": "eipalloc-free-b", "PublicIp": "198.51.100.2", "Tags": _tags(**{st.TAG_AZ: "us-east-1b"})},
         {"AllocationId": "eipalloc-idle", "PublicIp": "198.51.100.3", "Tags": _tags(**{st.TAG_AZ: "us-east-1c"})},
     ]
-    found.nat_gateways()
+    found.nat_gateways.converge()
     allocations = {p["SubnetId"]: p["AllocationId"] for op, p in ec2.calls if op == "create_nat_gateway"}
     assert allocations["subnet-public-b"] == "eipalloc-free-b"
     assert allocations["subnet-public-a"].startswith("eipalloc-new")
@@ -115,7 +115,7 @@ def test_a_free_address_of_ours_is_used_again_and_an_idle_one_released():
 def test_check_mode_plans_the_replacement_without_calls():
     found, ec2 = reconciler(check_mode=True)
     found.state.nat_gateways = [nat("nat-stray", "us-east-1a", "subnet-private-a", "eipalloc-a")]
-    found.nat_gateways()
+    found.nat_gateways.converge()
     for _stage, _order, sentence, action in sorted(found._deferred, key=lambda d: d[:2]):
         if found.changes.add(sentence):
             action()
@@ -137,7 +137,7 @@ def test_deletions_run_in_dependency_order():
         (1, "endpoint group"),
         (0, "route"),
     ):
-        found._defer(name, lambda name=name: ran.append(name), stage=stage)
+        found.defer(name, lambda name=name: ran.append(name), stage=stage)
     for _stage, _order, _sentence, action in sorted(found._deferred, key=lambda d: d[:2]):
         action()
     assert ran == ["NAT gateway", "route", "internet gateway", "endpoint group", "subnet"]

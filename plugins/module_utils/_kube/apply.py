@@ -32,12 +32,12 @@ except ImportError:
         status = None
 
 
-from .._eks.spec import LABEL_CLUSTER
-from .._eks.spec import LABEL_MANAGED_BY
-from .._eks.spec import MANAGED_BY
-from .._eks.spec import parse_quantity
 from ..platform import WaitTimeout
 from ..platform import wait_for
+from .spec import LABEL_CLUSTER
+from .spec import LABEL_MANAGED_BY
+from .spec import MANAGED_BY
+from .spec import parse_quantity
 
 LAST_APPLIED = "stackops.platform/last-applied"
 # apiVersion/kind -> (plural, namespaced), in apply order; other kinds are found by API discovery.
