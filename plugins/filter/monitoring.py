@@ -45,13 +45,14 @@ def monitoring_targets(tiers, ecs=None, database=None, cache=None, search=None, 
     if ecs and ("ecs" in tiers or "alb" in tiers):
         cluster = ecs.get("cluster_name") or (ecs.get("cluster") or {}).get("name")
         services = ecs.get("services") or []
-        names = sorted(services) if isinstance(services, dict) else sorted(services)
+        names = sorted(services)  # a list (the fact) or a dict by name (ecs_platform_info)
         minimums = {s.get("name"): s.get("min_tasks", 1) for s in inventory.get("cluster_services") or []}
         if cluster and "ecs" in tiers:
             targets["ecs"] = {
                 "cluster": cluster,
                 "services": {
-                    n: {"min_tasks": int(minimums.get(n, minimums.get(n.removeprefix(f"{cluster}-"), 1)))} for n in names
+                    n: {"min_tasks": int(minimums.get(n, minimums.get(n.removeprefix(f"{cluster}-"), 1)))}
+                    for n in names
                 },
             }
         lb = ecs.get("load_balancer") or {}
@@ -90,9 +91,7 @@ def monitoring_targets(tiers, ecs=None, database=None, cache=None, search=None, 
                 "allocated_storage": inventory.get("database_allocated_storage"),
                 "max_connections": configured,
             }
-            classes = {
-                r.get("name"): r.get("instance_class") for r in inventory.get("database_read_replicas") or []
-            }
+            classes = {r.get("name"): r.get("instance_class") for r in inventory.get("database_read_replicas") or []}
             for ident in sorted(database.get("replicas") or {}):
                 short = ident.removeprefix(f"{database['identifier']}-")
                 instances[ident] = {

@@ -108,7 +108,9 @@ def read(module, region):
     vault = st.read_vault(c["backup"], vault_name)
     plans = st.read_plans(c["backup"], f"{name}-")
     selections = [
-        s["BackupSelection"] for plan in plans.values() for s in st.read_selections(c["backup"], plan["BackupPlanId"]).values()
+        s["BackupSelection"]
+        for plan in plans.values()
+        for s in st.read_selections(c["backup"], plan["BackupPlanId"]).values()
     ]
     points = st.recovery_points(c["backup"], vault_name) if vault else []
     copy_vault_name = p["copy_vault_name"] or vault_name
@@ -199,7 +201,11 @@ def read(module, region):
             "kms_key": (vault or {}).get("EncryptionKeyArn"),
             "recovery_points": len(points),
         },
-        "copy_vault": {"name": copy_vault_name, "region": p["copy_region"], "arn": (copy_vault or {}).get("BackupVaultArn")}
+        "copy_vault": {
+            "name": copy_vault_name,
+            "region": p["copy_region"],
+            "arn": (copy_vault or {}).get("BackupVaultArn"),
+        }
         if p["copy_region"]
         else None,
         "plans": {

@@ -63,13 +63,19 @@ def test_vault_copy_vault_role_and_plan_read_back(emulator_session, converged):
     vault = backup.describe_backup_vault(BackupVaultName="demo-local")
     assert vault["EncryptionKeyArn"] == key
     assert backup.list_tags(ResourceArn=vault["BackupVaultArn"])["Tags"]["stackops:component"] == "backups"
-    dr_key = emulator_session.boto3_client("kms", "us-west-2").describe_key(KeyId="alias/demo-local-backups")["KeyMetadata"]["Arn"]
-    copy_vault = emulator_session.boto3_client("backup", "us-west-2").describe_backup_vault(BackupVaultName="demo-local")
+    dr_key = emulator_session.boto3_client("kms", "us-west-2").describe_key(KeyId="alias/demo-local-backups")[
+        "KeyMetadata"
+    ]["Arn"]
+    copy_vault = emulator_session.boto3_client("backup", "us-west-2").describe_backup_vault(
+        BackupVaultName="demo-local"
+    )
     assert copy_vault["EncryptionKeyArn"] == dr_key
     iam = emulator_session.boto3_client("iam")
     role = iam.get_role(RoleName="demo-local-backup")["Role"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "backup.amazonaws.com"}
-    attached = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="demo-local-backup")["AttachedPolicies"]}
+    attached = {
+        p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="demo-local-backup")["AttachedPolicies"]
+    }
     assert attached == {"AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"}
     found = plans(emulator_session)
     assert set(found) == {PLAN}  # the DR host keeps no plan of its own
@@ -84,7 +90,9 @@ def test_vault_copy_vault_role_and_plan_read_back(emulator_session, converged):
     assert monthly["Lifecycle"] == {"DeleteAfterDays": 365, "MoveToColdStorageAfterDays": 30}
     assert not monthly.get("CopyActions")
     [selection] = backup.list_backup_selections(BackupPlanId=found[PLAN]["BackupPlanId"])["BackupSelectionsList"]
-    document = backup.get_backup_selection(BackupPlanId=found[PLAN]["BackupPlanId"], SelectionId=selection["SelectionId"])
+    document = backup.get_backup_selection(
+        BackupPlanId=found[PLAN]["BackupPlanId"], SelectionId=selection["SelectionId"]
+    )
     assert document["BackupSelection"]["IamRoleArn"] == role["Arn"]
     assert document["BackupSelection"]["Conditions"]["StringEquals"] == [
         {"ConditionKey": "aws:ResourceTag/stackops:environment", "ConditionValue": "local"},
@@ -109,7 +117,9 @@ def test_schedules_make_recovery_points_and_copies_and_the_runbook_passes(emulat
     snapshots = sorted(p["CreationDate"].hour for p in mine if ":continuous:" not in p["RecoveryPointArn"])
     assert snapshots == [3, 3]  # two days of the daily rule at 03:00
     assert sum(":continuous:" in p["RecoveryPointArn"] for p in mine) == 1
-    copies = emulator_session.boto3_client("backup", "us-west-2").list_recovery_points_by_backup_vault(BackupVaultName="demo-local")
+    copies = emulator_session.boto3_client("backup", "us-west-2").list_recovery_points_by_backup_vault(
+        BackupVaultName="demo-local"
+    )
     assert len([p for p in copies["RecoveryPoints"] if p["ResourceArn"] == arn]) == 2
     run = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY)
     assert run.rc == 0, run.messages()
@@ -120,7 +130,9 @@ def test_schedules_make_recovery_points_and_copies_and_the_runbook_passes(emulat
 
 
 def test_a_failed_job_fails_the_runbook(emulator_session, converged):
-    arn = emulator_session.boto3_client("rds").describe_db_instances(DBInstanceIdentifier="demo-local-db")["DBInstances"][0]["DBInstanceArn"]
+    arn = emulator_session.boto3_client("rds").describe_db_instances(DBInstanceIdentifier="demo-local-db")[
+        "DBInstances"
+    ][0]["DBInstanceArn"]
     emulator_session.configure("backup-jobs", fail_next={arn: 1}, advance_hours=24)
     run = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY)
     assert run.rc != 0
@@ -143,7 +155,9 @@ def test_a_plan_change_is_made_in_place_and_an_old_backup_fails_the_rpo(emulator
     run = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"platform_rpo_minutes": 60})
     assert run.rc != 0
     [problem] = run.result("Read the backups and check them", PRIMARY)["backups"]["problems"]
-    assert problem.startswith("RDS demo-local-db2: latest recovery point is") and "more than the RPO of 60 min" in problem
+    assert (
+        problem.startswith("RDS demo-local-db2: latest recovery point is") and "more than the RPO of 60 min" in problem
+    )
     run = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"platform_rpo_minutes": 1500})
     assert run.rc == 0, run.messages()
 
@@ -158,7 +172,11 @@ def test_check_mode_on_an_empty_account_makes_no_write(emulator):
 
 
 def test_a_lost_create_response_leaves_one_plan_and_one_selection(emulator, playbook):
-    run_playbook(emulator, "tests/integration/cache_search_tiers.yml", extra_vars={"cache_enabled": False, "search_enabled": False})
+    run_playbook(
+        emulator,
+        "tests/integration/cache_search_tiers.yml",
+        extra_vars={"cache_enabled": False, "search_enabled": False},
+    )
     emulator.set_faults(lost_responses={"CreateBackupPlan": 1, "CreateBackupSelection": 1})
     emulator.clear_calls()
     run = playbook(PLAYBOOK, limit=PRIMARY)
@@ -177,7 +195,12 @@ def test_a_lost_create_response_leaves_one_plan_and_one_selection(emulator, play
 
 
 def _plan(**rule):
-    return [{"name": "standard", "rules": [{"name": "daily", "schedule": "cron(0 3 * * ? *)", "delete_after_days": 30, **rule}]}]
+    return [
+        {
+            "name": "standard",
+            "rules": [{"name": "daily", "schedule": "cron(0 3 * * ? *)", "delete_after_days": 30, **rule}],
+        }
+    ]
 
 
 BAD_INPUT = {

@@ -72,15 +72,25 @@ def test_alarms_follow_the_seeds_thresholds_for_every_tier(emulator_session, con
     }  # fmt: skip
     assert set(found) == {PREFIX + name for name in expected}
     rate = found[PREFIX + "alb-5xx-rate"]  # seed 000: 5xx above 1 % of requests for 2 minutes, paging
-    assert rate["Threshold"] == 1.0 and rate["EvaluationPeriods"] == 2 and rate["ComparisonOperator"] == "GreaterThanThreshold"
+    assert (
+        rate["Threshold"] == 1.0
+        and rate["EvaluationPeriods"] == 2
+        and rate["ComparisonOperator"] == "GreaterThanThreshold"
+    )
     queries = {m["Id"]: m for m in rate["Metrics"]}
     assert queries["e1"]["Expression"] == "100 * FILL(m1, 0) / m2" and queries["e1"]["ReturnData"] is True
     assert queries["m1"]["MetricStat"]["Metric"]["MetricName"] == "HTTPCode_Target_5XX_Count"
     assert queries["m2"]["MetricStat"]["Metric"]["MetricName"] == "RequestCount"
-    assert queries["m1"]["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "LoadBalancer", "Value": TARGETS["alb"]["load_balancer"]}]
+    assert queries["m1"]["MetricStat"]["Metric"]["Dimensions"] == [
+        {"Name": "LoadBalancer", "Value": TARGETS["alb"]["load_balancer"]}
+    ]
     assert rate["AlarmActions"] == ["arn:aws:sns:us-east-1:123456789012:demo-local-critical"]
     p95 = found[PREFIX + "alb-p95-latency"]  # seed 000: p95 above 1 s for 5 minutes
-    assert p95["ExtendedStatistic"] == "p95" and p95["Threshold"] == 1.0 and p95["EvaluationPeriods"] * p95["Period"] == 300
+    assert (
+        p95["ExtendedStatistic"] == "p95"
+        and p95["Threshold"] == 1.0
+        and p95["EvaluationPeriods"] * p95["Period"] == 300
+    )
     assert p95["AlarmActions"] == ["arn:aws:sns:us-east-1:123456789012:demo-local-warning"]
     # connections above 80 % of max_connections: 400 of the parameter group's 500; replicas from RDS's default
     # LEAST(DBInstanceClassMemory/9531392, 5000) for 16 GiB (1802), 80 % of it
@@ -129,7 +139,10 @@ def test_log_groups_with_retention_kms_and_metric_filters(emulator_session, conv
     assert groups["/demo/local/application"]["retentionInDays"] == 90  # seed 000
     assert groups["/demo/local/audit"]["retentionInDays"] == 3653  # compliance: 10 years
     assert {g["kmsKeyId"] for g in groups.values()} == {key}
-    filters = {f["filterName"]: f for f in logs.describe_metric_filters(logGroupName="/demo/local/application")["metricFilters"]}
+    filters = {
+        f["filterName"]: f
+        for f in logs.describe_metric_filters(logGroupName="/demo/local/application")["metricFilters"]
+    }
     assert set(filters) == {"demo-local-errors", "demo-local-auth_failures"}
     assert filters["demo-local-errors"]["metricTransformations"][0]["metricName"] == "ApplicationErrors"
     alarm = alarms(emulator_session)[PREFIX + "logs-errors"]  # the filter's metric feeds an alarm
@@ -142,7 +155,9 @@ def test_log_groups_with_retention_kms_and_metric_filters(emulator_session, conv
 
 
 def test_dashboard_has_the_seeds_sections(emulator_session, converged):
-    body = json.loads(emulator_session.boto3_client("cloudwatch").get_dashboard(DashboardName="demo-local-us-east-1")["DashboardBody"])
+    body = json.loads(
+        emulator_session.boto3_client("cloudwatch").get_dashboard(DashboardName="demo-local-us-east-1")["DashboardBody"]
+    )
     sections = [w["properties"]["markdown"] for w in body["widgets"] if w["type"] == "text"]
     assert sections == ["## API performance", "## Infrastructure", "## Database", "## Cache"]
     metrics = [m for w in body["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]]
@@ -168,8 +183,12 @@ def test_overrides_change_and_remove_only_those_alarms(emulator_session, converg
     assert run.rc == 0, run.messages()
     assert sorted(writes(emulator_session)) == ["monitoring:DeleteAlarms"] + ["monitoring:PutMetricAlarm"] * 3
     after = alarms(emulator_session)
-    assert set(before) - set(after) == {PREFIX + f"rds-free-storage-demo-local-db{r}" for r in ("", "-replica1", "-replica2")}
-    assert after[PREFIX + "ecs-cpu-api"]["Threshold"] == 60.0 and after[PREFIX + "ecs-cpu-api"]["EvaluationPeriods"] == 3
+    assert set(before) - set(after) == {
+        PREFIX + f"rds-free-storage-demo-local-db{r}" for r in ("", "-replica1", "-replica2")
+    }
+    assert (
+        after[PREFIX + "ecs-cpu-api"]["Threshold"] == 60.0 and after[PREFIX + "ecs-cpu-api"]["EvaluationPeriods"] == 3
+    )
     assert after[PREFIX + "ecs-memory-api"] == before[PREFIX + "ecs-memory-api"]
 
 
@@ -178,7 +197,9 @@ def test_check_mode_on_an_empty_account_makes_no_write(emulator):
     assert run.rc == 0, run.messages()
     assert writes(emulator) == []
     result = run.result("Converge alarms, topics, log groups", PRIMARY)
-    assert result["changed"] and any(c.startswith("create alarm demo-local-alarm-alb-5xx-rate") for c in result["changes"])
+    assert result["changed"] and any(
+        c.startswith("create alarm demo-local-alarm-alb-5xx-rate") for c in result["changes"]
+    )
     assert PREFIX + "billing-3000" in result["diff"]["after"]["alarms"]
 
 

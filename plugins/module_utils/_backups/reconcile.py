@@ -80,7 +80,9 @@ class BackupsReconciler:
         if self.vault:
             self.vault_tags = st.read_tags(backup, self.vault["BackupVaultArn"])
         if self.p.get("copy_region"):
-            self.copy_vault = st.read_vault(self.clients["backup_copy"], self.p.get("copy_vault_name") or self.vault_name)
+            self.copy_vault = st.read_vault(
+                self.clients["backup_copy"], self.p.get("copy_vault_name") or self.vault_name
+            )
         self.plans = st.read_plans(backup, f"{self.name}-")
         for name, plan in self.plans.items():
             self.selections[name] = st.read_selections(backup, plan["BackupPlanId"])
@@ -99,9 +101,15 @@ class BackupsReconciler:
     def _vault_view(vault):
         if not vault:
             return None
-        view = {"name": vault["BackupVaultName"], "kms_key": vault.get("EncryptionKeyArn"), "locked": bool(vault.get("Locked"))}
+        view = {
+            "name": vault["BackupVaultName"],
+            "kms_key": vault.get("EncryptionKeyArn"),
+            "locked": bool(vault.get("Locked")),
+        }
         if vault.get("Locked"):
-            view.update(min_retention_days=vault.get("MinRetentionDays"), max_retention_days=vault.get("MaxRetentionDays"))
+            view.update(
+                min_retention_days=vault.get("MinRetentionDays"), max_retention_days=vault.get("MaxRetentionDays")
+            )
         return view
 
     # -- converge -------------------------------------------------------------------------------------------------
@@ -191,15 +199,21 @@ class BackupsReconciler:
         backup = self.clients["backup"]
         kms = self.p.get("kms_key_id")
         if self.vault is None:
-            if self.changes.add(f"create backup vault {self.vault_name}" + (" (encrypted with the backups key)" if kms else "")):
+            if self.changes.add(
+                f"create backup vault {self.vault_name}" + (" (encrypted with the backups key)" if kms else "")
+            ):
                 arn = self._create_vault(backup, self.vault_name, self._key_arn(self.clients.get("kms"), kms))
                 self.vault = {"BackupVaultName": self.vault_name, "BackupVaultArn": arn}
         else:
             to_set, to_unset = tag_changes(self.vault_tags, self.tags(self.vault_name), self.p.get("purge_tags", True))
             if to_set and self.changes.add(f"tag backup vault {self.vault_name}: set {', '.join(sorted(to_set))}"):
                 backup.tag_resource(ResourceArn=self.vault["BackupVaultArn"], Tags=to_set, aws_retry=True)
-            if to_unset and self.changes.add(f"tag backup vault {self.vault_name}: remove {', '.join(sorted(to_unset))}"):
-                backup.untag_resource(ResourceArn=self.vault["BackupVaultArn"], TagKeyList=list(to_unset), aws_retry=True)
+            if to_unset and self.changes.add(
+                f"tag backup vault {self.vault_name}: remove {', '.join(sorted(to_unset))}"
+            ):
+                backup.untag_resource(
+                    ResourceArn=self.vault["BackupVaultArn"], TagKeyList=list(to_unset), aws_retry=True
+                )
         lock = self.p.get("vault_lock") or {}
         if lock and (self.vault is None or not self.vault.get("Locked") or self._lock_differs(lock)):
             mode = lock["mode"]
@@ -221,7 +235,7 @@ class BackupsReconciler:
                 backup.put_backup_vault_lock_configuration(aws_retry=True, **params)
 
     def _key_arn(self, kms_client, key):
-        if not key or key.startswith("arn:") and ":key/" in key or kms_client is None:
+        if not key or (key.startswith("arn:") and ":key/" in key) or kms_client is None:
             return key
         return st.resolve_key(kms_client, key)
 
@@ -286,10 +300,13 @@ class BackupsReconciler:
         plan_id = self.ids[plan_name]
         found = current.get(document["SelectionName"])
         others = {n: s for n, s in current.items() if n != document["SelectionName"]}
-        same = found is not None and sp.comparable_selection(found["BackupSelection"]) == sp.comparable_selection(document)
+        same = found is not None and sp.comparable_selection(found["BackupSelection"]) == sp.comparable_selection(
+            document
+        )
         if not same:
             conditions = ", ".join(
-                f"{c['ConditionKey'].split('/', 1)[-1]}={c['ConditionValue']}" for c in document["Conditions"]["StringEquals"]
+                f"{c['ConditionKey'].split('/', 1)[-1]}={c['ConditionValue']}"
+                for c in document["Conditions"]["StringEquals"]
             )
             # Selections cannot be changed: the old one goes first, so no resource is backed up twice.
             if found is not None and self.changes.add(
@@ -325,7 +342,9 @@ class BackupsReconciler:
             "StartWindowHours": testing.get("start_window_hours", 24),
             "RecoveryPointSelection": {
                 "Algorithm": "LATEST_WITHIN_WINDOW",
-                "IncludeVaults": [f"arn:{self.partition}:backup:{self.region}:{self.account}:backup-vault:{self.vault_name}"],
+                "IncludeVaults": [
+                    f"arn:{self.partition}:backup:{self.region}:{self.account}:backup-vault:{self.vault_name}"
+                ],
                 "RecoveryPointTypes": ["SNAPSHOT"],
                 "SelectionWindowDays": testing.get("selection_window_days", 7),
             },
@@ -347,15 +366,24 @@ class BackupsReconciler:
 
     def after(self):
         lock = self.p.get("vault_lock") or {}
-        vault = {"name": self.vault_name, "kms_key": self.p.get("kms_key_id") or (self.vault or {}).get("EncryptionKeyArn"), "locked": bool(lock)}
+        vault = {
+            "name": self.vault_name,
+            "kms_key": self.p.get("kms_key_id") or (self.vault or {}).get("EncryptionKeyArn"),
+            "locked": bool(lock),
+        }
         if lock:
-            vault.update(min_retention_days=lock.get("min_retention_days"), max_retention_days=lock.get("max_retention_days"))
+            vault.update(
+                min_retention_days=lock.get("min_retention_days"), max_retention_days=lock.get("max_retention_days")
+            )
         copy_name = self.p.get("copy_vault_name") or self.vault_name
         return {
             "vault": vault,
             "copy_vault": (
-                {"name": copy_name, "kms_key": (self.copy_vault or {}).get("EncryptionKeyArn") or self.p.get("copy_kms_key_id"),
-                 "locked": bool((self.copy_vault or {}).get("Locked"))}  # fmt: skip
+                {
+                    "name": copy_name,
+                    "kms_key": (self.copy_vault or {}).get("EncryptionKeyArn") or self.p.get("copy_kms_key_id"),
+                    "locked": bool((self.copy_vault or {}).get("Locked")),
+                }
                 if self.p.get("copy_region")
                 else None
             ),

@@ -100,7 +100,9 @@ def validate(params, region, prefix=""):
             errors.append(f"{prefix}vault_lock.max_retention_days: {lock_max!r} must be 1 to 36500 days")
             lock_max = None
         if lock_min and lock_max and lock_min > lock_max:
-            errors.append(f"{prefix}vault_lock.min_retention_days: {lock_min} is more than max_retention_days ({lock_max})")
+            errors.append(
+                f"{prefix}vault_lock.min_retention_days: {lock_min} is more than max_retention_days ({lock_max})"
+            )
         days = lock.get("changeable_for_days")
         if mode == "compliance":
             if not _is_int(days) or days < 3:
@@ -137,7 +139,9 @@ def validate(params, region, prefix=""):
             errors += _rule_errors(f"{where}.rules[{j}]", rule, rule_names, copy_region, lock_min, lock_max)
         tags = plan.get("selection_tags")
         if tags is not None and (not isinstance(tags, dict) or not tags):
-            errors.append(f"{where}.selection_tags: must name at least one tag (an empty selection protects every resource)")
+            errors.append(
+                f"{where}.selection_tags: must name at least one tag (an empty selection protects every resource)"
+            )
     testing = p.get("restore_testing") or {}
     if testing:
         problem = cron_problem(testing.get("schedule"))
@@ -164,7 +168,9 @@ def _rule_errors(where, rule, rule_names, copy_region, lock_min, lock_max):
     if not _is_int(start) or start < 60:
         errors.append(f"{where}.start_window_minutes: {start!r} must be at least 60 minutes")
     elif not _is_int(completion) or completion < start + 60:
-        errors.append(f"{where}.completion_window_minutes: {completion!r} must be at least 60 minutes more than the start window ({start})")
+        errors.append(
+            f"{where}.completion_window_minutes: {completion!r} must be at least 60 minutes more than the start window ({start})"
+        )
     errors += _lifecycle_errors(where, rule, bool(rule.get("continuous")), lock_min, lock_max)
     copies = rule.get("copy", True)
     if rule.get("copy_delete_after_days") is not None or rule.get("copy_cold_storage_after_days") is not None:
@@ -174,7 +180,9 @@ def _rule_errors(where, rule, rule_names, copy_region, lock_min, lock_max):
             "delete_after_days": rule.get("copy_delete_after_days", rule.get("delete_after_days")),
             "cold_storage_after_days": rule.get("copy_cold_storage_after_days"),
         }
-        errors += [e.replace(f"{where}.", f"{where}.copy_") for e in _lifecycle_errors(where, lifecycle, False, None, None)]
+        errors += [
+            e.replace(f"{where}.", f"{where}.copy_") for e in _lifecycle_errors(where, lifecycle, False, None, None)
+        ]
     if not isinstance(copies, bool):
         errors.append(f"{where}.copy: {copies!r} must be true or false")
     return errors
@@ -198,9 +206,13 @@ def _lifecycle_errors(where, rule, continuous, lock_min, lock_max):
         if cold is not None:
             errors.append(f"{where}.cold_storage_after_days: continuous backups cannot move to cold storage")
     if delete is not None and lock_min and delete < lock_min:
-        errors.append(f"{where}.delete_after_days: {delete} is shorter than the vault lock's min_retention_days ({lock_min})")
+        errors.append(
+            f"{where}.delete_after_days: {delete} is shorter than the vault lock's min_retention_days ({lock_min})"
+        )
     if lock_max and (delete is None or delete > lock_max):
-        errors.append(f"{where}.delete_after_days: {delete!r} is longer than the vault lock's max_retention_days ({lock_max})")
+        errors.append(
+            f"{where}.delete_after_days: {delete!r} is longer than the vault lock's max_retention_days ({lock_max})"
+        )
     return errors
 
 
@@ -247,7 +259,9 @@ def plan_document(name, plan, vault_name, copy_vault_arn):
 
 
 def _life(value):
-    return tuple(sorted((k, v) for k, v in (value or {}).items() if k in ("MoveToColdStorageAfterDays", "DeleteAfterDays") and v))
+    return tuple(
+        sorted((k, v) for k, v in (value or {}).items() if k in ("MoveToColdStorageAfterDays", "DeleteAfterDays") and v)
+    )
 
 
 def comparable_plan(document):
@@ -264,8 +278,7 @@ def comparable_plan(document):
                 _life(rule.get("Lifecycle")),
                 bool(rule.get("EnableContinuousBackup")),
                 tuple(
-                    (c["DestinationBackupVaultArn"], _life(c.get("Lifecycle")))
-                    for c in rule.get("CopyActions") or []
+                    (c["DestinationBackupVaultArn"], _life(c.get("Lifecycle"))) for c in rule.get("CopyActions") or []
                 ),
             )
         )
@@ -281,7 +294,9 @@ def selection_document(plan, role_arn, identity):
         "IamRoleArn": role_arn,
         "Resources": ["*"],
         "Conditions": {
-            "StringEquals": [{"ConditionKey": f"aws:ResourceTag/{k}", "ConditionValue": v} for k, v in sorted(tags.items())]
+            "StringEquals": [
+                {"ConditionKey": f"aws:ResourceTag/{k}", "ConditionValue": v} for k, v in sorted(tags.items())
+            ]
         },
     }
 

@@ -160,14 +160,19 @@ class MonitoringReconciler:
                 attributes = {"KmsMasterKeyId": kms} if kms else {}
                 # CreateTopic is idempotent by name: a retry after a lost response returns the same topic.
                 arn = sns.create_topic(
-                    Name=name, Attributes=attributes, Tags=ansible_dict_to_boto3_tag_list(self.tags(name)), aws_retry=True
+                    Name=name,
+                    Attributes=attributes,
+                    Tags=ansible_dict_to_boto3_tag_list(self.tags(name)),
+                    aws_retry=True,
                 )["TopicArn"]
             return arn
         arn = current["arn"]
         if (kms or "") != (current["attributes"].get("KmsMasterKeyId") or "") and self.changes.add(
             f"SNS topic {name}: encryption key {current['attributes'].get('KmsMasterKeyId') or 'none'} to {kms or 'none'}"
         ):
-            sns.set_topic_attributes(TopicArn=arn, AttributeName="KmsMasterKeyId", AttributeValue=kms or "", aws_retry=True)
+            sns.set_topic_attributes(
+                TopicArn=arn, AttributeName="KmsMasterKeyId", AttributeValue=kms or "", aws_retry=True
+            )
         return arn
 
     def _subscriptions(self, sns, topic, arn, current, wanted):
@@ -178,7 +183,9 @@ class MonitoringReconciler:
             if found is not None:
                 pending = found["SubscriptionArn"] == st.PENDING
                 self.subscriptions.append(
-                    dict(topic=topic, protocol=protocol, endpoint=endpoint, status="pending" if pending else "confirmed")
+                    dict(
+                        topic=topic, protocol=protocol, endpoint=endpoint, status="pending" if pending else "confirmed"
+                    )
                 )
                 if pending:
                     self.warnings.append(
@@ -189,7 +196,9 @@ class MonitoringReconciler:
             self.subscriptions.append(dict(topic=topic, protocol=protocol, endpoint=endpoint, status="pending"))
             if self.changes.add(f"subscribe {protocol}:{endpoint} to {self.topic_name(topic)}"):
                 # Subscribe is idempotent for the same topic, protocol and endpoint.
-                sns.subscribe(TopicArn=arn, Protocol=protocol, Endpoint=endpoint, ReturnSubscriptionArn=False, aws_retry=True)
+                sns.subscribe(
+                    TopicArn=arn, Protocol=protocol, Endpoint=endpoint, ReturnSubscriptionArn=False, aws_retry=True
+                )
         for key, sub in sorted(existing.items()):
             if key in wanted_keys:
                 continue
@@ -228,7 +237,9 @@ class MonitoringReconciler:
                     logs.associate_kms_key(logGroupName=name, kmsKeyId=kms, aws_retry=True)
             retention = group.get("retention_days")
             if retention and current.get("retentionInDays") != retention:
-                if self.changes.add(f"log group {name}: retention {current.get('retentionInDays') or 'never expire'} to {retention} days"):
+                if self.changes.add(
+                    f"log group {name}: retention {current.get('retentionInDays') or 'never expire'} to {retention} days"
+                ):
                     logs.put_retention_policy(logGroupName=name, retentionInDays=retention, aws_retry=True)
             filters = self.filters.get(name, {})
             wanted = {}
@@ -242,9 +253,12 @@ class MonitoringReconciler:
                     "defaultValue": 0.0,
                 }
                 existing = filters.get(filter_name)
-                same = existing is not None and existing.get("filterPattern") == metric_filter["pattern"] and [
-                    {k: t.get(k) for k in transformation} for t in existing.get("metricTransformations") or []
-                ] == [transformation]
+                same = (
+                    existing is not None
+                    and existing.get("filterPattern") == metric_filter["pattern"]
+                    and [{k: t.get(k) for k in transformation} for t in existing.get("metricTransformations") or []]
+                    == [transformation]
+                )
                 if not same and self.changes.add(
                     f"{'create' if existing is None else 'update'} metric filter {filter_name} on {name}"
                 ):
@@ -260,7 +274,9 @@ class MonitoringReconciler:
                     self._deferred.append(
                         (
                             f"delete metric filter {filter_name} from {name}",
-                            lambda g=name, f=filter_name: logs.delete_metric_filter(logGroupName=g, filterName=f, aws_retry=True),
+                            lambda g=name, f=filter_name: logs.delete_metric_filter(
+                                logGroupName=g, filterName=f, aws_retry=True
+                            ),
                         )
                     )
 
@@ -297,8 +313,12 @@ class MonitoringReconciler:
             return
         name = self.dashboard_name()
         verb = "create" if current is None else "update"
-        if self.changes.add(f"{verb} dashboard {name} (sections: {', '.join(_sections(sp.dashboard_json(body))) or 'none'})"):
-            self.clients["cloudwatch"].put_dashboard(DashboardName=name, DashboardBody=sp.dashboard_json(body), aws_retry=True)
+        if self.changes.add(
+            f"{verb} dashboard {name} (sections: {', '.join(_sections(sp.dashboard_json(body))) or 'none'})"
+        ):
+            self.clients["cloudwatch"].put_dashboard(
+                DashboardName=name, DashboardBody=sp.dashboard_json(body), aws_retry=True
+            )
 
     # -- result ------------------------------------------------------------------------------------------------------
 
@@ -321,7 +341,9 @@ class MonitoringReconciler:
                 for g in self.p.get("log_groups") or []
             },
             "alarms": {n: sp.describe_alarm(a) for n, a in sorted(all_desired.items())},
-            "dashboard": _sections(sp.dashboard_json(sp.dashboard_body(self.p, self.region))) if self.p.get("dashboard") else [],
+            "dashboard": _sections(sp.dashboard_json(sp.dashboard_body(self.p, self.region)))
+            if self.p.get("dashboard")
+            else [],
         }
 
     def result(self):

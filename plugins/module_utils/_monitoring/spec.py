@@ -173,7 +173,16 @@ _FAMILY_MEMORY = {
     "r6i": "r",
     "r7g": "r",
 }
-_SIZES = {"large": 1, "xlarge": 2, "2xlarge": 4, "4xlarge": 8, "8xlarge": 16, "12xlarge": 24, "16xlarge": 32, "24xlarge": 48}
+_SIZES = {
+    "large": 1,
+    "xlarge": 2,
+    "2xlarge": 4,
+    "4xlarge": 8,
+    "8xlarge": 16,
+    "12xlarge": 24,
+    "16xlarge": 32,
+    "24xlarge": 48,
+}
 
 
 def instance_memory_gib(instance_class):
@@ -216,7 +225,9 @@ def period_errors(where, period, evaluation_periods):
         errors.append(f"{where}.period: {period} s is not a period CloudWatch accepts (10, 20, 30 or a multiple of 60)")
         return errors
     if not isinstance(evaluation_periods, int) or isinstance(evaluation_periods, bool) or evaluation_periods < 1:
-        errors.append(f"{where}.evaluation_periods: {evaluation_periods!r} must be a whole number of periods, at least 1")
+        errors.append(
+            f"{where}.evaluation_periods: {evaluation_periods!r} must be a whole number of periods, at least 1"
+        )
         return errors
     total = period * evaluation_periods
     if total > 604800:
@@ -277,7 +288,9 @@ def validate(params, prefix=""):
         if tier not in TIERS:
             errors.append(f"{prefix}targets.{tier}: not a tier (known: {', '.join(TIERS)})")
         elif targets[tier] and tier not in tiers:
-            errors.append(f"{prefix}targets.{tier}: the inventory has no {tier} tier ({prefix}tiers: {', '.join(tiers) or 'none'})")
+            errors.append(
+                f"{prefix}targets.{tier}: the inventory has no {tier} tier ({prefix}tiers: {', '.join(tiers) or 'none'})"
+            )
     # Topics and subscriptions.
     topics = p.get("topics") or []
     seen = set()
@@ -338,9 +351,7 @@ def _disabled(override):
 
 def _is_filter_alarm(key, params):
     return any(
-        f"logs_{f.get('name')}" == key
-        for g in params.get("log_groups") or []
-        for f in g.get("metric_filters") or []
+        f"logs_{f.get('name')}" == key for g in params.get("log_groups") or [] for f in g.get("metric_filters") or []
     )
 
 
@@ -705,7 +716,9 @@ def dashboard_body(params, region):
 
     def section(title):
         nonlocal y
-        widgets.append({"type": "text", "x": 0, "y": y, "width": 24, "height": 1, "properties": {"markdown": f"## {title}"}})
+        widgets.append(
+            {"type": "text", "x": 0, "y": y, "width": 24, "height": 1, "properties": {"markdown": f"## {title}"}}
+        )
         y += 1
 
     def graphs(entries):
@@ -718,7 +731,14 @@ def dashboard_body(params, region):
                     "y": y + (i // 3) * 6,
                     "width": 8,
                     "height": 6,
-                    "properties": {"title": title, "region": region, "stat": stat, "period": 60, "view": "timeSeries", "metrics": metrics},
+                    "properties": {
+                        "title": title,
+                        "region": region,
+                        "stat": stat,
+                        "period": 60,
+                        "view": "timeSeries",
+                        "metrics": metrics,
+                    },
                 }
             )
         y += ((len(entries) + 2) // 3) * 6
@@ -745,12 +765,16 @@ def dashboard_body(params, region):
     if "eks" in tiers and eks.get("cluster"):
         infra += [
             ("Node CPU %", [["ContainerInsights", "node_cpu_utilization", "ClusterName", eks["cluster"]]], "Average"),
-            ("Node memory %", [["ContainerInsights", "node_memory_utilization", "ClusterName", eks["cluster"]]], "Average"),
+            (
+                "Node memory %",
+                [["ContainerInsights", "node_memory_utilization", "ClusterName", eks["cluster"]]],
+                "Average",
+            ),
         ]
     if infra:
         section("Infrastructure")
         graphs(infra)
-    instances = sorted(((targets.get("database") or {}).get("instances") or {}))
+    instances = sorted((targets.get("database") or {}).get("instances") or {})
     if "database" in tiers and instances:
         section("Database")
         graphs(
@@ -764,7 +788,7 @@ def dashboard_body(params, region):
                 )
             ]
         )
-    nodes = sorted(((targets.get("cache") or {}).get("nodes") or {}))
+    nodes = sorted((targets.get("cache") or {}).get("nodes") or {})
     search = targets.get("search") or {}
     if ("cache" in tiers and nodes) or ("search" in tiers and search.get("domain")):
         section("Cache")
@@ -780,7 +804,11 @@ def dashboard_body(params, region):
         if search.get("domain"):
             dims = ["DomainName", search["domain"], "ClientId", str(search.get("account_id") or "")]
             entries.append(
-                ("OpenSearch status", [["AWS/ES", "ClusterStatus.red", *dims], ["AWS/ES", "ClusterStatus.yellow", *dims]], "Maximum")
+                (
+                    "OpenSearch status",
+                    [["AWS/ES", "ClusterStatus.red", *dims], ["AWS/ES", "ClusterStatus.yellow", *dims]],
+                    "Maximum",
+                )
             )
         graphs(entries)
     return {"widgets": widgets}

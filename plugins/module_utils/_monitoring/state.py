@@ -25,7 +25,7 @@ def read_topics(sns, names):
         name = arn.rsplit(":", 1)[-1]
         if name in names:
             found[name] = {"arn": arn}
-    for name, topic in found.items():
+    for topic in found.values():
         topic["attributes"] = sns.get_topic_attributes(TopicArn=topic["arn"], aws_retry=True)["Attributes"]
         topic["subscriptions"] = paginate(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic["arn"])
     return found
@@ -56,11 +56,15 @@ def read_log_groups(logs, names):
 
 
 def read_metric_filters(logs, group_name):
-    return {f["filterName"]: f for f in paginate(logs, "describe_metric_filters", "metricFilters", logGroupName=group_name)}
+    return {
+        f["filterName"]: f for f in paginate(logs, "describe_metric_filters", "metricFilters", logGroupName=group_name)
+    }
 
 
 def read_dashboard(cloudwatch, name):
     found = not_found(
-        lambda: cloudwatch.get_dashboard(DashboardName=name, aws_retry=True), "ResourceNotFound", "ResourceNotFoundException"
+        lambda: cloudwatch.get_dashboard(DashboardName=name, aws_retry=True),
+        "ResourceNotFound",
+        "ResourceNotFoundException",
     )
     return found.get("DashboardBody") if found else None

@@ -67,7 +67,11 @@ def _answer(payload, status=200):
     body = json.dumps(payload, default=str).encode()
     return Response(
         status,
-        [("Content-Type", "application/json"), ("x-amzn-RequestId", str(uuid.uuid4())), ("Content-Length", str(len(body)))],
+        [
+            ("Content-Type", "application/json"),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+            ("Content-Length", str(len(body))),
+        ],
         body,
     )
 
@@ -75,7 +79,9 @@ def _answer(payload, status=200):
 # -- cron (AWS's six fields: minutes hours day-of-month month day-of-week year) ---------------------------------------
 
 _DAYS = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
-_MONTHS = {m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)
+}
 
 
 def _field(text, low, high, names=None):
@@ -83,10 +89,10 @@ def _field(text, low, high, names=None):
     if text == "?":
         return None
     values = set()
-    for part in text.split(","):
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
+    for entry in text.split(","):
+        part, step = entry, 1
+        if "/" in entry:
+            part, step_text = entry.split("/", 1)
             step = int(step_text)
             if step < 1:
                 raise ValueError(step_text)
@@ -326,7 +332,7 @@ class BackupJobs:
         self.points = [p for p in self.points if (p.get("CalculatedLifecycle") or {}).get("DeleteAt", now + 1) > now]
 
     def _run(self, moment, account, region, plan, rule, selection, resource):
-        arn, kind, name, _tags_ = resource
+        arn, kind, name = resource[:3]
         vault = _vault(region, rule["TargetBackupVaultName"], account)
         created_by = {
             "BackupPlanId": plan.backup_plan_id,
@@ -368,7 +374,7 @@ class BackupJobs:
             self._copy(moment, account, vault, point, action, resource, created_by)
 
     def _point(self, moment, region, vault, lifecycle, resource, created_by, role, source_vault=None, arn=None):
-        resource_arn, kind, name, _tags_ = resource
+        resource_arn, kind, name = resource[:3]
         account = vault.backup_vault_arn.split(":")[4]
         if arn is None:
             service = "rds"
@@ -406,7 +412,11 @@ class BackupJobs:
 
     def _continuous(self, moment, region, vault, rule, resource, created_by, job):
         for point in self.points:
-            if point["ResourceArn"] == resource[0] and point["BackupVaultArn"] == vault.backup_vault_arn and ":continuous:" in point["RecoveryPointArn"]:
+            if (
+                point["ResourceArn"] == resource[0]
+                and point["BackupVaultArn"] == vault.backup_vault_arn
+                and ":continuous:" in point["RecoveryPointArn"]
+            ):
                 return
         account = vault.backup_vault_arn.split(":")[4]
         arn = f"arn:aws:backup:{region}:{account}:recovery-point:continuous:{resource[2]}-{uuid.uuid4().hex[:8]}"
@@ -440,7 +450,9 @@ class BackupJobs:
             point["IamRoleArn"], source_vault=vault.backup_vault_arn,
             arn=point["RecoveryPointArn"].replace(f":{point['region']}:", f":{dest_region}:", 1),
         )  # fmt: skip
-        copy_job.update(State="COMPLETED", CompletionDate=moment + 900, DestinationRecoveryPointArn=copied["RecoveryPointArn"])
+        copy_job.update(
+            State="COMPLETED", CompletionDate=moment + 900, DestinationRecoveryPointArn=copied["RecoveryPointArn"]
+        )
 
     # -- requests -----------------------------------------------------------------------------------------------
 
@@ -482,8 +494,12 @@ class BackupJobs:
         plan.advanced_backup_settings = document.get("AdvancedBackupSettings") or []
         plan.version_id = uuid.uuid4().hex + uuid.uuid4().hex[:16]
         return _answer(
-            {"BackupPlanId": plan.backup_plan_id, "BackupPlanArn": plan.backup_plan_arn,
-             "CreationDate": plan.creation_date, "VersionId": plan.version_id}  # fmt: skip
+            {
+                "BackupPlanId": plan.backup_plan_id,
+                "BackupPlanArn": plan.backup_plan_arn,
+                "CreationDate": plan.creation_date,
+                "VersionId": plan.version_id,
+            }
         )
 
     def _op_CreateBackupSelection(self, call, path, query, body):
@@ -499,7 +515,9 @@ class BackupJobs:
         token = body.get("CreatorRequestId")
         for selection_id, record in mine.items():
             if token and record.get("CreatorRequestId") == token:
-                return _answer({"SelectionId": selection_id, "BackupPlanId": plan_id, "CreationDate": record["CreationDate"]})
+                return _answer(
+                    {"SelectionId": selection_id, "BackupPlanId": plan_id, "CreationDate": record["CreationDate"]}
+                )
         selection_id = str(uuid.uuid4())
         mine[selection_id] = {
             "SelectionId": selection_id,
@@ -508,7 +526,9 @@ class BackupJobs:
             "CreationDate": time.time(),
             "CreatorRequestId": token,
         }
-        return _answer({"SelectionId": selection_id, "BackupPlanId": plan_id, "CreationDate": mine[selection_id]["CreationDate"]})
+        return _answer(
+            {"SelectionId": selection_id, "BackupPlanId": plan_id, "CreationDate": mine[selection_id]["CreationDate"]}
+        )
 
     def _selection(self, call, path):
         match = _SELECTION.match(path)
@@ -533,9 +553,14 @@ class BackupJobs:
         if _plan(call.region, plan_id) is None:
             return error_response(call, 400, "ResourceNotFoundException", f"Backup plan {plan_id} not found")
         found = [
-            {"SelectionId": r["SelectionId"], "SelectionName": r["BackupSelection"]["SelectionName"],
-             "BackupPlanId": plan_id, "CreationDate": r["CreationDate"], "CreatorRequestId": r.get("CreatorRequestId"),
-             "IamRoleArn": r["BackupSelection"]["IamRoleArn"]}  # fmt: skip
+            {
+                "SelectionId": r["SelectionId"],
+                "SelectionName": r["BackupSelection"]["SelectionName"],
+                "BackupPlanId": plan_id,
+                "CreationDate": r["CreationDate"],
+                "CreatorRequestId": r.get("CreatorRequestId"),
+                "IamRoleArn": r["BackupSelection"]["IamRoleArn"],
+            }
             for r in (self.selections.get(plan_id) or {}).values()
         ]
         return _answer({"BackupSelectionsList": found})
@@ -585,9 +610,16 @@ class BackupJobs:
         arn = _RESOURCE_POINTS.match(path).group("arn")
         points = [p for p in self.points if p["region"] == call.region and p["ResourceArn"] == arn]
         found = [
-            {"RecoveryPointArn": p["RecoveryPointArn"], "CreationDate": p["CreationDate"], "Status": p["Status"],
-             "EncryptionKeyArn": p["EncryptionKeyArn"], "BackupSizeBytes": p["BackupSizeInBytes"],
-             "BackupVaultName": p["BackupVaultName"], "IsParent": False, "ResourceName": p["ResourceName"]}  # fmt: skip
+            {
+                "RecoveryPointArn": p["RecoveryPointArn"],
+                "CreationDate": p["CreationDate"],
+                "Status": p["Status"],
+                "EncryptionKeyArn": p["EncryptionKeyArn"],
+                "BackupSizeBytes": p["BackupSizeInBytes"],
+                "BackupVaultName": p["BackupVaultName"],
+                "IsParent": False,
+                "ResourceName": p["ResourceName"],
+            }
             for p in sorted(points, key=lambda p: -p["CreationDate"])
         ]
         return _answer({"RecoveryPoints": found})
@@ -604,12 +636,20 @@ class BackupJobs:
         for point in self.points:
             if point["region"] != call.region or point.get("SourceBackupVaultArn"):
                 continue
-            if point["ResourceArn"] not in latest or point["CreationDate"] > latest[point["ResourceArn"]]["CreationDate"]:
+            if (
+                point["ResourceArn"] not in latest
+                or point["CreationDate"] > latest[point["ResourceArn"]]["CreationDate"]
+            ):
                 latest[point["ResourceArn"]] = point
         results = [
-            {"ResourceArn": arn, "ResourceType": p["ResourceType"], "LastBackupTime": p["CreationDate"],
-             "ResourceName": p["ResourceName"], "LastBackupVaultArn": p["BackupVaultArn"],
-             "LastRecoveryPointArn": p["RecoveryPointArn"]}  # fmt: skip
+            {
+                "ResourceArn": arn,
+                "ResourceType": p["ResourceType"],
+                "LastBackupTime": p["CreationDate"],
+                "ResourceName": p["ResourceName"],
+                "LastBackupVaultArn": p["BackupVaultArn"],
+                "LastRecoveryPointArn": p["RecoveryPointArn"],
+            }
             for arn, p in sorted(latest.items())
         ]
         return _answer({"Results": results})
@@ -619,12 +659,22 @@ class BackupJobs:
         plan = dict(body.get("RestoreTestingPlan") or {})
         name = plan.get("RestoreTestingPlanName") or ""
         if not re.match(r"^[a-zA-Z0-9_]{1,50}$", name):
-            return error_response(call, 400, "InvalidParameterValueException", "RestoreTestingPlanName: letters, digits, underscores")
+            return error_response(
+                call, 400, "InvalidParameterValueException", "RestoreTestingPlanName: letters, digits, underscores"
+            )
         key = (call.region, name)
         if key in self.testing:
-            if self.testing[key].get("CreatorRequestId") == body.get("CreatorRequestId") and body.get("CreatorRequestId"):
+            if self.testing[key].get("CreatorRequestId") == body.get("CreatorRequestId") and body.get(
+                "CreatorRequestId"
+            ):
                 existing = self.testing[key]
-                return _answer({"CreationTime": existing["CreationTime"], "RestoreTestingPlanArn": existing["RestoreTestingPlanArn"], "RestoreTestingPlanName": name})
+                return _answer(
+                    {
+                        "CreationTime": existing["CreationTime"],
+                        "RestoreTestingPlanArn": existing["RestoreTestingPlanArn"],
+                        "RestoreTestingPlanName": name,
+                    }
+                )
             return error_response(call, 400, "AlreadyExistsException", f"Restore testing plan {name} already exists")
         try:
             parse_cron(plan.get("ScheduleExpression"))
@@ -640,7 +690,13 @@ class BackupJobs:
         plan.setdefault("ScheduleExpressionTimezone", "Etc/UTC")
         plan.setdefault("StartWindowHours", 24)
         self.testing[key] = plan
-        return _answer({"CreationTime": plan["CreationTime"], "RestoreTestingPlanArn": plan["RestoreTestingPlanArn"], "RestoreTestingPlanName": name})
+        return _answer(
+            {
+                "CreationTime": plan["CreationTime"],
+                "RestoreTestingPlanArn": plan["RestoreTestingPlanArn"],
+                "RestoreTestingPlanName": name,
+            }
+        )
 
     def _op_GetRestoreTestingPlan(self, call, path, query, body):
         plan = self.testing.get((call.region, _TESTING.match(path).group("name")))
@@ -650,9 +706,21 @@ class BackupJobs:
 
     def _op_ListRestoreTestingPlans(self, call, path, query, body):
         found = [
-            {k: p.get(k) for k in ("RestoreTestingPlanArn", "RestoreTestingPlanName", "CreationTime", "ScheduleExpression",
-                                   "ScheduleExpressionTimezone", "StartWindowHours", "LastUpdateTime") if p.get(k) is not None}  # fmt: skip
-            for (region, _n), p in sorted(self.testing.items()) if region == call.region
+            {
+                k: p.get(k)
+                for k in (
+                    "RestoreTestingPlanArn",
+                    "RestoreTestingPlanName",
+                    "CreationTime",
+                    "ScheduleExpression",
+                    "ScheduleExpressionTimezone",
+                    "StartWindowHours",
+                    "LastUpdateTime",
+                )
+                if p.get(k) is not None
+            }
+            for (region, _n), p in sorted(self.testing.items())
+            if region == call.region
         ]
         return _answer({"RestoreTestingPlans": found})
 
