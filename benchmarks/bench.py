@@ -70,6 +70,14 @@ SCENARIOS = [
     Scenario("database", "playbooks/database.yml", None, "inventories/prod", "prod-use1", prepare=EARLIER),
     Scenario("cache", "playbooks/cache.yml", None, "inventories/prod", "prod-use1", prepare=EARLIER),
     Scenario("search", "playbooks/search.yml", None, "inventories/local", "local-use1", prepare=EARLIER),
+    # ~60 alarms in one module run (paged DescribeAlarms) against amazon.aws.cloudwatch_metric_alarm in a loop.
+    Scenario(
+        "monitoring",
+        "playbooks/monitoring.yml",
+        "benchmarks/baseline_monitoring.yml",
+        "benchmarks/inventories/monitoring",
+        "bench-use1",
+    ),
     # Every tier of prod, both regions (prod-use1 and its DR region prod-usw2), as `site.yml` converges them.
     Scenario("site", "site.yml", None, "inventories/prod", "all"),
 ]

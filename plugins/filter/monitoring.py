@@ -173,6 +173,66 @@ def monitoring_prometheus_rules(thresholds, name, namespace, disabled=None):
     }
 
 
+def monitoring_alarm_list(spec, topic_arns):
+    """The spec's alarms as amazon.aws.cloudwatch_metric_alarm options (what a playbook without our module loops over)."""
+    from ansible_collections.stackops.platform.plugins.module_utils._monitoring.spec import desired_alarms
+
+    alarms, billing, _notes = desired_alarms(dict(spec), topic_arns)
+    found = []
+    for alarm in [*alarms.values(), *billing.values()]:
+        entry = {
+            "name": alarm["AlarmName"],
+            "description": alarm["AlarmDescription"],
+            "comparison": alarm["ComparisonOperator"],
+            "threshold": alarm["Threshold"],
+            "evaluation_periods": alarm["EvaluationPeriods"],
+            "datapoints_to_alarm": alarm["DatapointsToAlarm"],
+            "treat_missing_data": alarm["TreatMissingData"],
+            "alarm_actions": alarm["AlarmActions"],
+            "ok_actions": alarm["OKActions"],
+        }
+        if alarm.get("Metrics"):
+            entry["metrics"] = [
+                {
+                    "id": m["Id"],
+                    "return_data": m["ReturnData"],
+                    **({"expression": m["Expression"], "label": m["Label"]} if m.get("Expression") else {}),
+                    **(
+                        {
+                            "metric_stat": {
+                                "metric": {
+                                    "namespace": m["MetricStat"]["Metric"]["Namespace"],
+                                    "metric_name": m["MetricStat"]["Metric"]["MetricName"],
+                                    "dimensions": [
+                                        {"name": d["Name"], "value": d["Value"]}
+                                        for d in m["MetricStat"]["Metric"]["Dimensions"]
+                                    ],
+                                },
+                                "period": m["MetricStat"]["Period"],
+                                "stat": m["MetricStat"]["Stat"],
+                            }
+                        }
+                        if m.get("MetricStat")
+                        else {}
+                    ),
+                }
+                for m in alarm["Metrics"]
+            ]
+        else:
+            entry.update(
+                metric_name=alarm["MetricName"],
+                namespace=alarm["Namespace"],
+                period=alarm["Period"],
+                dimensions={d["Name"]: d["Value"] for d in alarm["Dimensions"]},
+            )
+            if alarm.get("ExtendedStatistic"):
+                entry["extended_statistic"] = alarm["ExtendedStatistic"]
+            else:
+                entry["statistic"] = alarm["Statistic"]
+        found.append(entry)
+    return found
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -180,4 +240,5 @@ class FilterModule:
             "backups_spec_errors": backups_spec_errors,
             "monitoring_targets": monitoring_targets,
             "monitoring_prometheus_rules": monitoring_prometheus_rules,
+            "monitoring_alarm_list": monitoring_alarm_list,
         }
