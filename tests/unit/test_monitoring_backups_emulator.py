@@ -32,6 +32,14 @@ def test_fire_times_follow_the_cron_expression_in_utc():
     assert [datetime.datetime.fromtimestamp(t, datetime.UTC).strftime("%a %H:%M") for t in sundays] == ["Sun 04:00"]
 
 
+def test_last_day_and_nth_weekday_forms():
+    start, end = _epoch(2026, 11, 1, 0, 0), _epoch(2027, 1, 1, 0, 0)
+    last = fire_times("cron(0 5 L * ? *)", start, end)
+    assert [datetime.datetime.fromtimestamp(t, datetime.UTC).day for t in last] == [30, 31]
+    first_monday = fire_times("cron(0 5 ? * MON#1 *)", start, end)
+    assert [datetime.datetime.fromtimestamp(t, datetime.UTC).day for t in first_monday] == [2, 7]
+
+
 def test_plans_aws_refuses():
     assert "ScheduleExpression" in plan_problems(
         {"Rules": [{"RuleName": "r", "ScheduleExpression": "cron(0 3 * * *)"}]}

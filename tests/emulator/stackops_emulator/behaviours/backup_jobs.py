@@ -15,7 +15,7 @@ adds them as the AWS Backup API reference documents them
   ``Conditions`` (StringEquals, StringNotEquals, StringLike, StringNotLike on ``aws:ResourceTag/<key>``), all
   conditions ANDed (API_BackupSelection).
 - Plans are checked as CreateBackupPlan and UpdateBackupPlan check them: a ScheduleExpression must be a cron
-  expression, and "Backups transitioned to cold storage must be stored in cold storage for a minimum of 90
+  expression (its L, W and # day forms included), and "Backups transitioned to cold storage must be stored in cold storage for a minimum of 90
   days" - DeleteAfterDays at least MoveToColdStorageAfterDays + 90 (API_Lifecycle), for copy actions too.
 - Time: a scheduled rule starts a backup job for every resource its plan's selections assign, at each time its
   cron expression names (UTC). Nothing runs by itself here; ``PUT /_stackops/behaviours/backup-jobs``
@@ -116,6 +116,51 @@ def _value(text, names):
     return int(text)
 
 
+_LAST_DOM = re.compile(r"^L(W)?$")
+_WEEKDAY_DOM = re.compile(r"^(\d{1,2})W$")
+_NTH_DOW = re.compile(r"^(\w+)#([1-5])$")
+_LAST_DOW = re.compile(r"^(\w+)L$")
+
+
+def _day_rule(dom, dow):
+    """A predicate for CloudWatch cron's L, W and # forms of day-of-month / day-of-week, or None."""
+    import calendar
+
+    def last_day(moment):
+        return calendar.monthrange(moment.year, moment.month)[1]
+
+    def weekday_of(moment):
+        return (moment.isoweekday() % 7) + 1  # SUN=1 ... SAT=7
+
+    if _LAST_DOM.match(dom):
+        return lambda m: m.day == last_day(m)
+    found = _WEEKDAY_DOM.match(dom)
+    if found:
+        day = int(found.group(1))
+        if not 1 <= day <= 31:
+            raise ValueError(dom)
+
+        def nearest_weekday(m):  # the weekday nearest to that day, within the month
+            target = min(day, last_day(m))
+            candidate = m.replace(day=target)
+            if candidate.isoweekday() == 6:
+                target = target - 1 if target > 1 else target + 2
+            elif candidate.isoweekday() == 7:
+                target = target + 1 if target < last_day(m) else target - 2
+            return m.day == target
+
+        return nearest_weekday
+    found = _NTH_DOW.match(dow)
+    if found:
+        wanted, nth = _value(found.group(1), _DAYS), int(found.group(2))
+        return lambda m: weekday_of(m) == wanted and (m.day - 1) // 7 + 1 == nth
+    found = _LAST_DOW.match(dow)
+    if found or dow == "L":
+        wanted = _value(found.group(1), _DAYS) if found else 7
+        return lambda m: weekday_of(m) == wanted and m.day + 7 > last_day(m)
+    return None
+
+
 def parse_cron(expression):
     """``cron(0 3 * * ? *)`` -> a predicate on UTC datetimes; ValueError when AWS would refuse it."""
     match = re.match(r"^cron\((.+)\)$", str(expression or "").strip())
@@ -124,14 +169,15 @@ def parse_cron(expression):
     fields = match.group(1).split()
     if len(fields) != 6:
         raise ValueError("a cron expression has six fields")
+    if (fields[2] == "?") == (fields[4] == "?"):
+        raise ValueError("one of day-of-month and day-of-week must be '?'")
+    special = _day_rule(fields[2], fields[4])
     minutes = _field(fields[0], 0, 59)
     hours = _field(fields[1], 0, 23)
-    days = _field(fields[2], 1, 31)
+    days = None if special or fields[2] == "?" else _field(fields[2], 1, 31)
     months = _field(fields[3], 1, 12, _MONTHS)
-    weekdays = _field(fields[4], 1, 7, _DAYS)
+    weekdays = None if special or fields[4] == "?" else _field(fields[4], 1, 7, _DAYS)
     years = _field(fields[5], 1970, 2199)
-    if (days is None) == (weekdays is None):
-        raise ValueError("one of day-of-month and day-of-week must be '?'")
     if minutes is None or hours is None or months is None:
         raise ValueError("only day-of-month or day-of-week may be '?'")
 
@@ -144,6 +190,7 @@ def parse_cron(expression):
             and (years is None or moment.year in years)
             and (days is None or moment.day in days)
             and (weekdays is None or weekday in weekdays)
+            and (special is None or special(moment))
         )
 
     return matches
