@@ -15,8 +15,9 @@ adds them as the AWS Backup API reference documents them
   ``Conditions`` (StringEquals, StringNotEquals, StringLike, StringNotLike on ``aws:ResourceTag/<key>``), all
   conditions ANDed (API_BackupSelection).
 - Plans are checked as CreateBackupPlan and UpdateBackupPlan check them: a ScheduleExpression must be a cron
-  expression (its L, W and # day forms included), and "Backups transitioned to cold storage must be stored in cold storage for a minimum of 90
-  days" - DeleteAfterDays at least MoveToColdStorageAfterDays + 90 (API_Lifecycle), for copy actions too.
+  expression (its L, W and # day forms included), and "Backups transitioned to cold storage must be stored
+  in cold storage for a minimum of 90 days" - DeleteAfterDays at least MoveToColdStorageAfterDays + 90
+  (API_Lifecycle), for copy actions too.
 - Time: a scheduled rule starts a backup job for every resource its plan's selections assign, at each time its
   cron expression names (UTC). Nothing runs by itself here; ``PUT /_stackops/behaviours/backup-jobs``
   ``{"advance_hours": N}`` lets N hours pass: what was recorded moves N hours into the past and every
@@ -123,7 +124,7 @@ _LAST_DOW = re.compile(r"^(\w+)L$")
 
 
 def _day_rule(dom, dow):
-    """A predicate for CloudWatch cron's L, W and # forms of day-of-month / day-of-week, or None."""
+    """A predicate for AWS cron's L, W and # forms of day-of-month / day-of-week, or None."""
     import calendar
 
     def last_day(moment):
