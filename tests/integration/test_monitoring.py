@@ -192,6 +192,19 @@ def test_overrides_change_and_remove_only_those_alarms(emulator_session, converg
     assert after[PREFIX + "ecs-memory-api"] == before[PREFIX + "ecs-memory-api"]
 
 
+def test_billing_alarms_from_another_region_live_in_us_east_1(emulator_session, converged):
+    extra = {"monitoring_name": "demo-west", "monitoring_tiers": ["billing", "logs"], "monitoring_targets": {},
+             "monitoring_billing_thresholds": [500], "monitoring_log_groups": [], "backups_enabled": False}  # fmt: skip
+    run = run_playbook(emulator_session, PLAYBOOK, limit="local-usw2", extra_vars=extra)
+    assert run.rc == 0, run.messages()
+    [billing] = alarms(emulator_session, "us-east-1", "demo-west-alarm-").values()
+    assert billing["AlarmName"] == "demo-west-alarm-billing-500" and billing["Namespace"] == "AWS/Billing"
+    # alarm actions must be in the alarm's region: a topic of its own in us-east-1
+    assert billing["AlarmActions"] == ["arn:aws:sns:us-east-1:123456789012:demo-west-billing"]
+    assert alarms(emulator_session, "us-west-2", "demo-west-alarm-") == {}
+    assert run_playbook(emulator_session, PLAYBOOK, limit="local-usw2", extra_vars=extra).changed() == 0
+
+
 def test_check_mode_on_an_empty_account_makes_no_write(emulator):
     run = run_playbook(emulator, TIERS, limit=PRIMARY, extra_vars=EXTRA, check=True, diff=True)
     assert run.rc == 0, run.messages()
