@@ -86,7 +86,8 @@ def monitoring_targets(tiers, ecs=None, database=None, cache=None, search=None, 
                 }
         elif database.get("identifier"):  # the database fact
             instances[database["identifier"]] = {
-                "role": "primary",
+                # the DR host's fact is its cross-region replica (it names the source it replicates)
+                "role": "dr" if database.get("source_arn") else "primary",
                 "instance_class": inventory.get("database_instance_class"),
                 "allocated_storage": inventory.get("database_allocated_storage"),
                 "max_connections": configured,

@@ -170,6 +170,14 @@ def test_targets_from_the_earlier_tiers_facts():
     assert monitoring_spec_errors(params(tiers=["alb", "ecs", "database", "cache"], targets=targets)) == []
 
 
+def test_the_dr_hosts_database_fact_is_a_replica():
+    fact = {"identifier": "demo-local-db-dr", "source_arn": "arn:aws:rds:us-east-1:1:db:demo-local-db", "replicas": {}}
+    targets = monitoring_targets(["database"], database=fact, inventory={"database_instance_class": "db.r6g.large"})
+    assert targets["database"]["instances"]["demo-local-db-dr"]["role"] == "dr"
+    p = params(tiers=["database"], targets=targets)
+    assert "demo-local-alarm-rds-replica-lag-demo-local-db-dr" in sp.desired_alarms(p, TOPICS)[0]
+
+
 def test_the_seeds_prometheus_rules():
     rule = monitoring_prometheus_rules({"p95_latency_seconds": 2}, "demo-local", "monitoring", ["CeleryQueueBacklog"])
     assert rule["apiVersion"] == "monitoring.coreos.com/v1" and rule["kind"] == "PrometheusRule"
