@@ -13,7 +13,7 @@ description:
     resource AWS Backup lists as protected), the latest recovery point in the vault and its age, the latest copy
     in the O(copy_region) vault, and the backup and copy jobs that failed in the last O(failed_jobs_hours) hours.
   - A resource is C(ok) when its latest recovery point is younger than O(rpo_minutes) and, with O(copy_region),
-    a copy exists there; RV(problems) lists each one that is not, and each failed job.
+    a copy exists there; RV(backups.problems) lists each one that is not, and each failed job.
   - Makes read calls only. The C(verify_backups) runbook and the status report use it.
 author:
   - stackops platform engineers (@stackops)
@@ -70,11 +70,12 @@ backups:
     resources:
       description:
         - Each protected resource - C(arn), C(name), C(type), C(latest_recovery_point), C(latest_at), C(age_minutes),
-          C(continuous) (a continuous recovery point exists), C(pitr_age_minutes) (how old the latest restorable time of a continuously backed-up database is), C(copies) (count in the copy vault), C(latest_copy_at), C(ok).
+          C(continuous) (a continuous recovery point exists), C(pitr_age_minutes) (how old the latest restorable
+          time of a continuously backed-up database is), C(copies) (count in the copy vault), C(latest_copy_at), C(ok).
       type: list
       elements: dict
     failed_jobs: {description: "Backup and copy jobs that failed in the window: kind, id, resource, state, created, message.", type: list, elements: dict}
-    problems: {description: One sentence per resource out of its RPO, missing copy or failed job; empty when all is well., type: list, elements: str}
+    problems: {description: "One sentence per resource out of its RPO, missing copy or failed job; empty when all is well.", type: list, elements: str}
     rpo_minutes: {description: The RPO checked against., type: int}
     checked_at: {description: When (UTC)., type: str}
 """

@@ -94,10 +94,10 @@ backups:
   contains:
     vault_name: {description: The vault's name., type: str}
     vault_arn: {description: Its ARN., type: str}
-    copy_vault_arn: {description: The DR vault's ARN, or null., type: str}
+    copy_vault_arn: {description: "The DR vault's ARN, or null.", type: str}
     role_arn: {description: The IAM role AWS Backup uses., type: str}
     plans: {description: Plan id by plan name (null in check mode before creation)., type: dict}
-    restore_testing_plan: {description: The restore testing plan's name, or null., type: str}
+    restore_testing_plan: {description: "The restore testing plan's name, or null.", type: str}
 changes:
   description: What changed (in check mode, what would change), in order.
   returned: always

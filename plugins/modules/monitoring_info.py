@@ -51,10 +51,10 @@ monitoring:
   type: dict
   contains:
     topics: {description: "By short name: C(arn), C(encrypted), C(subscriptions) (protocol, endpoint, status).", type: dict}
-    alarms: {description: Alarm count by state (OK, ALARM, INSUFFICIENT_DATA)., type: dict}
+    alarms: {description: "Alarm count by state (OK, ALARM, INSUFFICIENT_DATA).", type: dict}
     alarm_count: {description: How many alarms., type: int}
     firing: {description: Names of the alarms in state ALARM., type: list, elements: str}
-    dashboard: {description: The dashboard's name, or null when it does not exist., type: str}
+    dashboard: {description: "The dashboard's name, or null when it does not exist.", type: str}
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
