@@ -97,6 +97,14 @@ SCENARIOS = [
     ),
     # The local edge: zone, certificates, the CloudFront front end and its records (no load balancer here).
     Scenario("edge", "playbooks/edge.yml", None, "inventories/local", "local-use1", prepare=EARLIER),
+    # ~60 alarms in one module run (paged DescribeAlarms) against amazon.aws.cloudwatch_metric_alarm in a loop.
+    Scenario(
+        "monitoring",
+        "playbooks/monitoring.yml",
+        "benchmarks/baseline_monitoring.yml",
+        "benchmarks/inventories/monitoring",
+        "bench-use1",
+    ),
     # Every tier of prod, both regions (prod-use1 and its DR region prod-usw2), as `site.yml` converges them.
     Scenario("site", "site.yml", None, "inventories/prod", "all"),
 ]

@@ -5,9 +5,11 @@ A behaviour is a callable ``behaviour(request, forward) -> Response`` with ``nam
 ``forward(request)``. Order matters: the first behaviour sees the request first.
 """
 
-from .client_request_token import ClientRequestTokenIdempotency
 from .acm_dns_validation import AcmDnsValidation
+from .backup_jobs import BackupJobs
+from .client_request_token import ClientRequestTokenIdempotency
 from .cloudfront_distributions import CloudFrontDistributions
+from .cloudwatch_alarms import CloudWatchAlarms
 from .ec2_client_token import Ec2ClientTokenIdempotency
 from .ec2_nat_gateway_delete import Ec2NatGatewayDeleteDisassociates
 from .ec2_sg_rule_description import Ec2SecurityGroupRuleDescription
@@ -61,6 +63,8 @@ def all_behaviours():
         AcmDnsValidation(),
         CloudFrontDistributions(),
         Route53CallerReference(),
+        CloudWatchAlarms(),
+        BackupJobs(),
     ]
 
 

@@ -54,6 +54,8 @@ RESOURCES = {
     ("apps", "v1"): {"deployments": ("Deployment", True), "replicasets": ("ReplicaSet", True)},
     ("autoscaling", "v2"): {"horizontalpodautoscalers": ("HorizontalPodAutoscaler", True)},
     ("networking.k8s.io", "v1"): {"ingresses": ("Ingress", True), "networkpolicies": ("NetworkPolicy", True)},
+    # The Prometheus operator's CRD (monitoring.coreos.com/v1), as a cluster with kube-prometheus-stack serves it.
+    ("monitoring.coreos.com", "v1"): {"prometheusrules": ("PrometheusRule", True)},
 }
 VERBS = ["create", "delete", "get", "list", "patch", "update"]
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
