@@ -173,7 +173,7 @@ class CallbackModule(CallbackBase):
             except (KeyError, OSError):
                 operator = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
         inputs = {k: v for k, v in extra_vars.items() if not str(k).startswith(SKIPPED_INPUTS)}
-        started_at, _ = self._started or (_now(), time.monotonic())
+        started_at = (self._started or (_now(), time.monotonic()))[0]
         run_id = uuid.uuid4().hex[:8]
         directory = os.path.abspath(os.path.expanduser(self.get_option("record_dir")))
         stamp = started_at.strftime("%Y%m%dT%H%M%SZ")

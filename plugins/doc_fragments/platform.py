@@ -55,12 +55,21 @@ options:
 """
 
     # Read-only _info modules: the identity options only (INFO_ARGUMENT_SPEC), reads only.
-    INFO = (
-        DOCUMENTATION
-        + r"""
+    INFO = r"""
+options:
+  platform:
+    description:
+      - The platform's name; the value of the C(stackops:platform) tag on every resource.
+    type: str
+    required: true
+  environment:
+    description:
+      - The environment (C(dev), C(staging), C(prod), ...); the value of the C(stackops:environment) tag.
+    type: str
+    required: true
+
 notes:
   - Finds the tier by its identity tags (and names derived from O(platform) and O(environment)), never by a
     local state file. Makes read calls only and never reports a change; check mode is supported.
   - RV(exists) is V(false) when the tier is not there; the other return values then hold empty values.
 """
-    )

@@ -293,9 +293,8 @@ class LookupModule(LookupBase):
         try:
             status = deployment_status(connection, namespace, name)
         finally:
-            close = getattr(connection, "close", None)
-            if close:
-                close()
+            if hasattr(connection, "close"):
+                connection.close()
         if not status:
             return self._missing(result, f"no Deployment {namespace}/{name} in EKS cluster {cluster_name}")
         deployment, previous = status.get("deployment") or {}, status.get("previous") or {}

@@ -173,7 +173,10 @@ def _quiet(call, default=()):
 def snapshot(emulator, region=REGION):
     """Counter of (kind, label) for everything in the region's account (the emulator holds only ours)."""
     found = Counter()
-    client = lambda service: emulator.boto3_client(service, region)  # noqa: E731
+
+    def client(service):
+        return emulator.boto3_client(service, region)
+
     ec2 = client("ec2")
     for vpc in ec2.describe_vpcs()["Vpcs"]:
         if not vpc.get("IsDefault"):

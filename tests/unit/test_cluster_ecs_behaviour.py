@@ -124,7 +124,8 @@ def _describe(behaviour, task_definition, desired=4):
     return _send(behaviour, "DescribeServices", {}, answer)["services"][0]
 
 
-def _deploy(behaviour, task_definition, desired=4, config=BREAKER, operation="UpdateService"):
+def _deploy(behaviour, task_definition, desired=4, config=None, operation="UpdateService"):
+    config = BREAKER if config is None else config
     asked = {"service": "api", "taskDefinition": task_definition, "deploymentConfiguration": config}
     answer = {"service": {**SERVICE, "desiredCount": desired, "taskDefinition": task_definition}}
     return _send(behaviour, operation, asked, answer)["service"]

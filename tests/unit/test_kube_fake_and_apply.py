@@ -110,7 +110,7 @@ def test_discovery(api):
     assert api.call("GET", "/version")["minor"] == "29"
     assert api.call("GET", "/api")["versions"] == ["v1"]
     groups = {g["name"] for g in api.call("GET", "/apis")["groups"]}
-    assert groups == {"apps", "autoscaling", "networking.k8s.io"}
+    assert groups == {"apps", "autoscaling", "networking.k8s.io", "monitoring.coreos.com"}
     resources = {r["kind"]: r["namespaced"] for r in api.call("GET", "/apis/networking.k8s.io/v1")["resources"]}
     assert resources == {"Ingress": True, "NetworkPolicy": True}
 

@@ -314,6 +314,19 @@ MODULE_ARGS = {
     "security_info": {},
     "vpc_network": {"name": "x", "state": "absent"},
     "vpc_network_info": {},
+    "connection_secret": {"key": "database_connection", "values": {"host": "x"}},
+    "ecs_deploy": {"cluster": "x", "service": "api"},
+    "service_diagnose_info": {},
+    "kube_rollout": {"action": "status", "name": "api", "namespace": "app", "cluster_name": "x"},
+    "storage_buckets": {},
+    "storage_buckets_info": {},
+    "edge_platform": {"zone": "example.com"},
+    "edge_platform_info": {},
+    "edge_frontend_deploy": {"source": "/nonexistent"},
+    "monitoring_platform": {"name": "x"},
+    "monitoring_info": {},
+    "backup_platform": {"name": "x", "plans": []},
+    "backup_info": {},
 }
 IDENTITY = {"platform": "moneytrack", "environment": "dev"}
 
@@ -331,7 +344,7 @@ def test_every_module_without_a_region_says_how_to_give_one(name, monkeypatch, c
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     args = dict(MODULE_ARGS[name])
-    if name != "kube_objects":
+    if name not in ("kube_objects", "kube_rollout", "ecs_deploy"):  # these act on one named resource
         args.update(IDENTITY)
     args.update(access_key="emulator", secret_key="emulator", endpoint_url="http://127.0.0.1:1")
     module = importlib.import_module(f"ansible_collections.stackops.platform.plugins.modules.{name}")

@@ -15,6 +15,32 @@ class ParameterGroup:
     def __init__(self, owner):
         self.o = owner
 
+    @staticmethod
+    def _cluster_group_calls(rds, name, kwargs):
+        def create():
+            return rds.create_db_cluster_parameter_group(DBClusterParameterGroupName=name, **kwargs)
+
+        def find():
+            return not_found(
+                lambda: rds.describe_db_cluster_parameter_groups(DBClusterParameterGroupName=name, aws_retry=True),
+                "DBParameterGroupNotFound",
+            )
+
+        return create, find
+
+    @staticmethod
+    def _instance_group_calls(rds, name, kwargs):
+        def create():
+            return rds.create_db_parameter_group(DBParameterGroupName=name, **kwargs)
+
+        def find():
+            return not_found(
+                lambda: rds.describe_db_parameter_groups(DBParameterGroupName=name, aws_retry=True),
+                "DBParameterGroupNotFound",
+            )
+
+        return create, find
+
     def converge(self):
         name, family = self.o.names.parameter_group, self.o.names.family
         desired = sp.desired_parameters(self.o.p.get("parameters"))
@@ -27,19 +53,9 @@ class ParameterGroup:
                 )
                 rds = self.o.rds
                 if self.o.aurora:
-                    create = lambda: rds.create_db_cluster_parameter_group(DBClusterParameterGroupName=name, **kwargs)  # noqa: E731
-                    find = lambda: not_found(  # noqa: E731
-                        lambda: rds.describe_db_cluster_parameter_groups(
-                            DBClusterParameterGroupName=name, aws_retry=True
-                        ),
-                        "DBParameterGroupNotFound",
-                    )
+                    create, find = self._cluster_group_calls(rds, name, kwargs)
                 else:
-                    create = lambda: rds.create_db_parameter_group(DBParameterGroupName=name, **kwargs)  # noqa: E731
-                    find = lambda: not_found(  # noqa: E731
-                        lambda: rds.describe_db_parameter_groups(DBParameterGroupName=name, aws_retry=True),
-                        "DBParameterGroupNotFound",
-                    )
+                    create, find = self._instance_group_calls(rds, name, kwargs)
                 create_once(create, find, f"parameter group {name}", self.o.warnings)
         current = self.o.state.parameters
         changed = [

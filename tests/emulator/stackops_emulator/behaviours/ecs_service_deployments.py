@@ -273,7 +273,7 @@ class EcsServiceDeployments:
     def _advance(self, region, record, desired, now):
         """Bring the record's deployments to time ``now`` (failures, rollbacks, completion, draining)."""
         settings = self.settings
-        for _ in range(10):  # a rollback starts another deployment: evaluate it too
+        for _round in range(10):  # a rollback starts another deployment: evaluate it too
             deployments = record["deployments"]
             if not deployments:
                 return
