@@ -91,6 +91,16 @@ class PlaybookRun:
         assert found, f"no task named like {task_name!r} ran; tasks: {self.task_names()}"
         return found[0]
 
+    def changed_tasks(self) -> list:
+        """``host: task`` for every task that reported a change (what an idempotence failure shows)."""
+        return [
+            f"{host}: {task['task']['name']}"
+            for play in self.output.get("plays", [])
+            for task in play.get("tasks", [])
+            for host, result in task["hosts"].items()
+            if result.get("changed")
+        ]
+
     def task_names(self) -> list:
         return [t["task"]["name"] for p in self.output.get("plays", []) for t in p.get("tasks", [])]
 

@@ -196,8 +196,8 @@ def test_services_private_rolling_with_circuit_breaker_and_scaling(module_emulat
     assert sorted(policies) == ["demo-local-api-cpu", "demo-local-api-memory"]
 
 
-def test_graceful_shutdown_stop_timeout_in_the_container_definition(emulator_session, local):
-    ecs = emulator_session.boto3_client("ecs")
+def test_graceful_shutdown_stop_timeout_in_the_container_definition(module_emulator, local):
+    ecs = module_emulator.boto3_client("ecs")
 
     def stop_timeout(service):
         definition = ecs.describe_task_definition(taskDefinition=f"demo-local-{service}")["taskDefinition"]

@@ -84,12 +84,15 @@ def test_an_unknown_vpc_endpoint_service_is_refused_before_any_write(emulator, p
 
 
 def test_the_demo_certificate_s_failure_reason_is_shown_and_its_key_is_not(emulator, playbook):
-    emulator.set_faults(error_rate=1.0, operations=["ImportCertificate"])
+    # A refusal (4xx) rather than a 5xx: the module would retry a 5xx for minutes before failing.
+    emulator.set_faults(
+        error_rate=1.0, error_status=400, error_code="ValidationException", operations=["ImportCertificate"]
+    )
     run = playbook("playbooks/cluster.yml", **LOCAL)
     assert run.rc != 0
     failed = [r for r in run.results("Import it into ACM") if r.get("failed")]
     assert failed, run.task_names()
-    assert "Injected (emulator fault)" in str(failed[0].get("msg")) or "InternalError" in str(failed[0])
+    assert "Injected (emulator fault)" in str(failed[0].get("msg")) or "ValidationException" in str(failed[0])
     assert "censored" not in str(failed[0]) and "hidden due to no_log" not in str(failed[0])
     output = str(run.output) + run.stderr
     assert "PRIVATE KEY" not in output

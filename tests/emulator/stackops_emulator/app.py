@@ -43,7 +43,9 @@ class FaultConfig:
     """What the fault injector does. Rates are probabilities per matching call, drawn from a seeded RNG."""
 
     throttle_rate: float = 0.0  # answer with the service's throttling error, before the call reaches moto
-    error_rate: float = 0.0  # answer with HTTP 500 InternalError, before the call reaches moto
+    error_rate: float = 0.0  # answer with an error (500 InternalError by default), before the call reaches moto
+    error_status: int = 500  # e.g. 400 with error_code "ValidationException": a refusal clients do not retry
+    error_code: str = "InternalError"
     services: list = field(default_factory=list)  # only these signing names (empty: all)
     operations: list = field(default_factory=list)  # only these operations (empty: all)
     lost_responses: dict = field(default_factory=dict)  # {"CreateNatGateway": n}: do the next n, answer 500
@@ -190,7 +192,8 @@ class EmulatorApp:
             status, code = throttling_code(call)
             return error_response(call, status, code, "Rate exceeded (emulator fault)"), fault
         if fault == "error":
-            return error_response(call, 500, "InternalError", "Injected (emulator fault)"), fault
+            faults = self.faults
+            return error_response(call, faults.error_status, faults.error_code, "Injected (emulator fault)"), fault
 
         def chain(index: int):
             if index == len(self.behaviours):
