@@ -756,7 +756,11 @@ class EcsReconciler:
                         f"ECS service {name}: the deployment failed ({primary.get('rolloutStateReason')}); the circuit "
                         "breaker rolls back to the last good task definition"
                     )
-                if len(deployments) != 1 or service.get("runningCount") != service.get("desiredCount"):
+                if (
+                    len(deployments) != 1
+                    or primary.get("rolloutState", "COMPLETED") != "COMPLETED"  # absent without the circuit breaker
+                    or service.get("runningCount") != service.get("desiredCount")
+                ):
                     pending.append(name)
             return not pending
 
