@@ -75,7 +75,14 @@ SCENARIOS = [
         prepare=("playbooks/network.yml",),
     ),
     Scenario("cluster_eks", "playbooks/cluster.yml", None, "inventories/prod", "prod-use1", prepare=EARLIER),
-    Scenario("cluster_ecs", "playbooks/cluster.yml", None, "inventories/local", "local-use1", prepare=EARLIER),
+    Scenario(
+        "cluster_ecs",
+        "playbooks/cluster.yml",
+        "benchmarks/baseline_cluster_ecs.yml",
+        "inventories/local",
+        "local-use1",
+        prepare=EARLIER,
+    ),
     Scenario(
         "database",
         "playbooks/database.yml",

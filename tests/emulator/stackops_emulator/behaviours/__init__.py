@@ -6,6 +6,7 @@ A behaviour is a callable ``behaviour(request, forward) -> Response`` with ``nam
 """
 
 from .acm_dns_validation import AcmDnsValidation
+from .autoscaling_policy_names import AutoscalingPolicyNames
 from .backup_jobs import BackupJobs
 from .client_request_token import ClientRequestTokenIdempotency
 from .cloudfront_distributions import CloudFrontDistributions
@@ -24,6 +25,7 @@ from .elasticache_parameter_groups import ElastiCacheParameterGroups
 from .elasticache_replica_count import ElastiCacheReplicaCount
 from .elasticache_replication_group_members import ElastiCacheReplicationGroupMembers
 from .elasticache_status import ElastiCacheStatusTransitions
+from .elbv2_default_attributes import Elbv2DefaultAttributes
 from .opensearch_domain_processing import OpenSearchDomainProcessing
 from .rds_adjacent_windows import RdsAdjacentWindows
 from .rds_cross_region_replica import RdsCrossRegionReplica
@@ -34,6 +36,7 @@ from .rds_port_number import RdsPortNumber
 from .route53_caller_reference import Route53CallerReference
 from .s3_bucket_policy_conditions import S3BucketPolicyConditions
 from .s3_replication import S3Replication
+from .wafv2_list_resources import Wafv2ListResourcesForWebAcl
 
 
 def all_behaviours():
@@ -65,6 +68,9 @@ def all_behaviours():
         Route53CallerReference(),
         CloudWatchAlarms(),
         BackupJobs(),
+        Elbv2DefaultAttributes(),
+        Wafv2ListResourcesForWebAcl(),
+        AutoscalingPolicyNames(),
     ]
 
 
