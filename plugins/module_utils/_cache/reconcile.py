@@ -8,36 +8,28 @@ parameter group → replication group (create, or replicas / modify / tags), eac
 
 The auth token is generated once, kept in Secrets Manager and never overwritten; it is read back only when
 a write needs it, and never put into a change sentence, a diff, a warning or the result.
+
+The reconciler reads, compares and checks; its parts write: ``auth_token.py``, ``companions.py`` (topic, slow-log
+group, parameter group), ``group.py`` (the replication group and its waits).
 """
 
 from __future__ import annotations
 
-import secrets as random_source
-import string
-
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-
 from ..platform import Changes
 from ..platform import ReconcileError
-from ..platform import client_token
-from ..platform import create_log_group
-from ..platform import create_once
 from ..platform import identity_tags
-from ..platform import not_found
 from ..platform import resource_tags
 from ..platform import single_attempt
-from ..platform import sync_tags
 from ..platform import tags_purged
-from ..platform import wait_for
 from . import state as st
+from .auth_token import AuthToken
+from .companions import Companions
+from .group import ReplicationGroup
 from .spec import Names
 from .spec import desired_parameters
 from .spec import family_of
 from .spec import major
 
-TOKEN_ALPHABET = string.ascii_letters + string.digits
-TOKEN_LENGTH = 64  # AUTH tokens are 16-128 printable characters
-PARAMETERS_PER_CALL = 20  # ModifyCacheParameterGroup takes at most 20
 HIDDEN = "<kept in Secrets Manager>"
 
 
@@ -268,313 +260,19 @@ class CacheReconciler:
         self.read()
         self.before_snapshot = self.before()
         self.check()
-        token = self._secret()
-        self._topic()
-        self._log_group()
-        self._parameter_group()
+        token = AuthToken(self).converge()
+        companions = Companions(self)
+        companions.topic()
+        companions.log_group()
+        companions.parameter_group()
+        group = ReplicationGroup(self)
         if self.state.group is None:
-            self._create(token)
+            group.create(token)
         else:
-            self._modify(token)
-            self._tags()
-
-    def _generate(self):
-        return "".join(random_source.choice(TOKEN_ALPHABET) for _i in range(TOKEN_LENGTH))
-
-    def _secret(self):
-        """The AUTH token when a write needs it (create, or setting it on an existing group); None otherwise."""
-        if not self.p["auth_token"]:
-            return None
-        group = self.state.group
-        name = self.p["auth_token_secret_name"]
-        sm = self.clients["secretsmanager"]
-        needs_value = group is None or not group.get("AuthTokenEnabled")
-        if self.state.secret is None:
-            rotate = group is not None and group.get("AuthTokenEnabled")
-            sentence = f"create secret {name} with a generated AUTH token"
-            if rotate:
-                sentence += " (the secret was lost: the group's token is rotated to it)"
-            if not self.changes.add(sentence):
-                return None
-            token = self._generate()
-            kwargs = {
-                "Name": name,
-                "SecretString": token,
-                "Description": f"AUTH token of {self.names.replication_group}",
-            }
-            if self.p.get("auth_token_secret_kms_key"):
-                kwargs["KmsKeyId"] = self.p["auth_token_secret_kms_key"]
-            kwargs["Tags"] = ansible_dict_to_boto3_tag_list(self.tags(name))
-            kwargs["ClientRequestToken"] = client_token()  # a retry after a lost answer returns the first secret
-            created = sm.create_secret(aws_retry=True, **kwargs)
-            self.secret_arn = created["ARN"]
-            if rotate:
-                self._rotate_token = True
-            return token
-        if needs_value and not self.check_mode:
-            return st.read_secret_value(sm, self.secret_arn)
-        return None
+            group.modify(token)
+            group.converge_tags()
 
     _rotate_token = False
-
-    def _topic(self):
-        if not self.p["notifications"] or self.topic_arn:
-            return
-        if self.changes.add(f"create SNS topic {self.names.topic}"):
-            tags = ansible_dict_to_boto3_tag_list(self.tags(self.names.topic))
-            self.topic_arn = self.clients["sns"].create_topic(Name=self.names.topic, Tags=tags, aws_retry=True)[
-                "TopicArn"
-            ]
-
-    def _log_group(self):
-        if not self.p["slow_log"]:
-            return
-        logs = self.clients["logs"]
-        name, retention = self.names.slow_log_group, self.p["slow_log_retention_days"]
-        group = self.state.log_group
-        if group is None:
-            if self.changes.add(f"create log group {name} ({retention} days)"):
-                create_log_group(logs, {"logGroupName": name, "tags": self.tags(name)}, self.warnings)
-                logs.put_retention_policy(logGroupName=name, retentionInDays=retention, aws_retry=True)
-        elif group.get("retentionInDays") != retention:
-            if self.changes.add(f"log group {name}: retention {group.get('retentionInDays')} to {retention} days"):
-                logs.put_retention_policy(logGroupName=name, retentionInDays=retention, aws_retry=True)
-
-    def _parameter_group(self):
-        name = self.names.parameter_group
-        desired = desired_parameters(self.p)
-        current = self.state.parameters if self.state.parameter_group else {}
-        if self.state.parameter_group is None:
-            if self.changes.add(f"create parameter group {name} ({self.family})"):
-                create_once(
-                    lambda: self.ec.create_cache_parameter_group(
-                        CacheParameterGroupName=name,
-                        CacheParameterGroupFamily=self.family,
-                        Description=f"{self.names.replication_group} ({self.family})",
-                        Tags=ansible_dict_to_boto3_tag_list(self.tags(name)),
-                    ),
-                    lambda: not_found(
-                        lambda: self.ec.describe_cache_parameter_groups(CacheParameterGroupName=name, aws_retry=True),
-                        "CacheParameterGroupNotFound",
-                    ),
-                    f"parameter group {name}",
-                    self.warnings,
-                )
-        changed = {k: v for k, v in desired.items() if current.get(k) != v}
-        removed = sorted(k for k in current if k not in desired)
-        if changed:
-            shown = ", ".join(f"{k}={v}" for k, v in changed.items())
-            if self.changes.add(f"parameter group {name}: set {shown}"):
-                items = [{"ParameterName": k, "ParameterValue": v} for k, v in changed.items()]
-                for start in range(0, len(items), PARAMETERS_PER_CALL):
-                    self.ec.modify_cache_parameter_group(
-                        CacheParameterGroupName=name,
-                        ParameterNameValues=items[start : start + PARAMETERS_PER_CALL],
-                        aws_retry=True,
-                    )
-        if removed and self.changes.add(f"parameter group {name}: reset {', '.join(removed)} to the defaults"):
-            for start in range(0, len(removed), PARAMETERS_PER_CALL):
-                self.ec.reset_cache_parameter_group(
-                    CacheParameterGroupName=name,
-                    ParameterNameValues=[{"ParameterName": k} for k in removed[start : start + PARAMETERS_PER_CALL]],
-                    aws_retry=True,
-                )
-
-    def _log_delivery(self, enabled=True):
-        return [
-            {
-                "LogType": "slow-log",
-                "DestinationType": "cloudwatch-logs",
-                "DestinationDetails": {"CloudWatchLogsDetails": {"LogGroup": self.names.slow_log_group}},
-                "LogFormat": "json",
-                "Enabled": enabled,
-            }
-        ]
-
-    def _create(self, token):
-        p = self.p
-        shape = (
-            f"{p['num_shards']} shard(s) x {p['replicas_per_shard'] + 1} node(s)"
-            if p["cluster_mode"] == "enabled"
-            else f"1 primary + {p['replicas_per_shard']} replica(s)"
-        )
-        sentence = (
-            f"create replication group {self.names.replication_group} ({p['engine']} {p['engine_version']}, "
-            f"{p['node_type']}, cluster mode {p['cluster_mode']}, {shape})"
-        )
-        if not self.changes.add(sentence):
-            return
-        kwargs = dict(
-            ReplicationGroupId=self.names.replication_group,
-            ReplicationGroupDescription=self._description(),
-            Engine=p["engine"],
-            EngineVersion=p["engine_version"],
-            CacheNodeType=p["node_type"],
-            ClusterMode=p["cluster_mode"],
-            AutomaticFailoverEnabled=p["automatic_failover"],
-            MultiAZEnabled=p["multi_az"],
-            CacheParameterGroupName=self.names.parameter_group,
-            CacheSubnetGroupName=p["subnet_group"],
-            SecurityGroupIds=p["security_group_ids"] or [],
-            Port=p["port"],
-            TransitEncryptionEnabled=p["transit_encryption"],
-            AtRestEncryptionEnabled=p["at_rest_encryption"],
-            SnapshotRetentionLimit=p["snapshot_retention_days"],
-            Tags=ansible_dict_to_boto3_tag_list(self.tags(self.names.replication_group)),
-        )
-        if p["cluster_mode"] == "enabled":
-            kwargs.update(NumNodeGroups=p["num_shards"], ReplicasPerNodeGroup=p["replicas_per_shard"])
-        else:
-            kwargs["NumCacheClusters"] = p["replicas_per_shard"] + 1
-        if p["at_rest_encryption"] and p.get("kms_key_id"):
-            kwargs["KmsKeyId"] = p["kms_key_id"]
-        if token:
-            kwargs["AuthToken"] = token
-        for option, key in (
-            ("snapshot_window", "SnapshotWindow"),
-            ("maintenance_window", "PreferredMaintenanceWindow"),
-        ):
-            if p.get(option):
-                kwargs[key] = p[option]
-        if p["notifications"] and self.topic_arn:
-            kwargs["NotificationTopicArn"] = self.topic_arn
-        if p["slow_log"]:
-            kwargs["LogDeliveryConfigurations"] = [
-                {k: v for k, v in item.items() if k != "Enabled"} for item in self._log_delivery()
-            ]
-        name = self.names.replication_group
-        create_once(
-            lambda: self.ec.create_replication_group(**kwargs),
-            lambda: not_found(
-                lambda: self.ec.describe_replication_groups(ReplicationGroupId=name, aws_retry=True),
-                "ReplicationGroupNotFoundFault",
-            ),
-            f"replication group {name}",
-            self.warnings,
-        )
-        self._wait(f"replication group {self.names.replication_group} to be available")
-
-    def _modify(self, token):
-        p = self.p
-        current, desired = self.current_view(), self.desired_view()
-        changes = {}
-        notes = []
-
-        def differs(key):
-            return current.get(key) != desired.get(key)
-
-        if differs("node_type"):
-            changes["CacheNodeType"] = desired["node_type"]
-            notes.append(f"node type {current['node_type']} to {desired['node_type']}")
-        if differs("engine_version"):
-            changes["EngineVersion"] = desired["engine_version"]
-            notes.append(f"engine version {current['engine_version']} to {desired['engine_version']}")
-        if differs("engine"):
-            changes["Engine"] = desired["engine"]
-            notes.append(f"engine {current['engine']} to {desired['engine']}")
-        if differs("parameter_group"):
-            changes["CacheParameterGroupName"] = desired["parameter_group"]
-            notes.append(f"parameter group {current['parameter_group']} to {desired['parameter_group']}")
-        if differs("security_group_ids"):
-            changes["SecurityGroupIds"] = desired["security_group_ids"]
-            notes.append(
-                f"security groups {', '.join(current['security_group_ids']) or 'none'} to {', '.join(desired['security_group_ids'])}"
-            )
-        for key, api, label in (
-            ("snapshot_retention_days", "SnapshotRetentionLimit", "snapshot retention"),
-            ("snapshot_window", "SnapshotWindow", "snapshot window"),
-            ("maintenance_window", "PreferredMaintenanceWindow", "maintenance window"),
-            ("description", "ReplicationGroupDescription", "description"),
-        ):
-            if desired[key] is not None and differs(key):
-                changes[api] = desired[key]
-                notes.append(f"{label} {current[key]} to {desired[key]}")
-        if differs("notification_topic") and not (self.check_mode and p["notifications"] and not self.topic_arn):
-            if desired["notification_topic"]:
-                changes["NotificationTopicArn"] = desired["notification_topic"]
-                changes["NotificationTopicStatus"] = "active"
-            else:
-                changes["NotificationTopicArn"] = current["notification_topic"]
-                changes["NotificationTopicStatus"] = "inactive"
-            notes.append(f"notification topic {current['notification_topic']} to {desired['notification_topic']}")
-        elif differs("notification_topic"):
-            notes.append(f"notification topic {current['notification_topic']} to the new topic {self.names.topic}")
-        if differs("slow_log"):
-            changes["LogDeliveryConfigurations"] = self._log_delivery(enabled=bool(desired["slow_log"]))
-            notes.append(f"slow log {current['slow_log']} to {desired['slow_log']}")
-        if p["auth_token"] and (current["auth_token"] is None or self._rotate_token):
-            strategy = "ROTATE" if self._rotate_token else "SET"
-            changes["AuthTokenUpdateStrategy"] = strategy
-            if token:
-                changes["AuthToken"] = token
-            notes.append("AUTH token rotated to the one in Secrets Manager" if self._rotate_token else "AUTH token set")
-
-        failover_changes = {}
-        for key, api in (("multi_az", "MultiAZEnabled"), ("automatic_failover", "AutomaticFailoverEnabled")):
-            if differs(key):
-                failover_changes[api] = desired[key]
-        current_replicas, wanted_replicas = current["replicas_per_shard"], desired["replicas_per_shard"]
-        turning_off = {k: v for k, v in failover_changes.items() if not v}
-        turning_on = {k: v for k, v in failover_changes.items() if v}
-        # Multi-AZ and failover go off before the last replica goes, and on after the first one comes.
-        if turning_off:
-            self._modify_call(turning_off, [f"{api} off" for api in turning_off])
-        if wanted_replicas != current_replicas:
-            self._replicas(current_replicas, wanted_replicas)
-        if turning_on:
-            changes.update(turning_on)
-            notes += [f"{api} on" for api in turning_on]
-        if changes:
-            self._modify_call(changes, notes)
-
-    def _modify_call(self, changes, notes):
-        sentence = f"modify replication group {self.names.replication_group}: {'; '.join(notes)}"
-        if not self.changes.add(sentence):
-            return
-        self.ec.modify_replication_group(
-            ReplicationGroupId=self.names.replication_group,
-            ApplyImmediately=self.p["apply_immediately"],
-            aws_retry=True,
-            **changes,
-        )
-        self._wait(f"replication group {self.names.replication_group} to apply: {'; '.join(notes)}")
-
-    def _replicas(self, current, wanted):
-        group_id = self.names.replication_group
-        increase = wanted > current
-        verb = "add" if increase else "remove"
-        sentence = f"replication group {group_id}: {verb} replicas, {current} to {wanted} per shard"
-        if not self.changes.add(sentence):
-            return
-        call = self.ec.increase_replica_count if increase else self.ec.decrease_replica_count
-        call(ReplicationGroupId=group_id, NewReplicaCount=wanted, ApplyImmediately=True, aws_retry=True)
-        self._wait(f"replication group {group_id} to have {wanted} replica(s) per shard")
-
-    def _tags(self):
-        name = self.names.replication_group
-        sync_tags(
-            self.changes,
-            self.ec,
-            "rds",
-            self.state.group["ARN"],
-            f"replication group {name}",
-            self.state.tags,
-            self.tags(name),
-            self.purge_tags,
-        )
-
-    def _wait(self, what):
-        if not self.p["wait"]:
-            return
-
-        def available():
-            group = st.read_group(self.ec, self.names.replication_group)
-            if group and group.get("Status") == "available":
-                self.state.group = group
-                return group
-            return None
-
-        wait_for(available, self.p["wait_timeout"], what, delay=1.0)
 
     # -- result ----------------------------------------------------------------------------------------------------------
 
