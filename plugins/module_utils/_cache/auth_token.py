@@ -55,7 +55,7 @@ class AuthToken:
             created = sm.create_secret(aws_retry=True, **kwargs)
             o.secret_arn = created["ARN"]
             if rotate:
-                o._rotate_token = True
+                o.rotate_token = True
             return token
         if needs_value and not o.check_mode:
             return st.read_secret_value(sm, o.secret_arn)

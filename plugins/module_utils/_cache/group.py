@@ -48,7 +48,7 @@ class ReplicationGroup:
             return
         kwargs = dict(
             ReplicationGroupId=o.names.replication_group,
-            ReplicationGroupDescription=o._description(),
+            ReplicationGroupDescription=o.description(),
             Engine=p["engine"],
             EngineVersion=p["engine_version"],
             CacheNodeType=p["node_type"],
@@ -145,12 +145,12 @@ class ReplicationGroup:
         if differs("slow_log"):
             changes["LogDeliveryConfigurations"] = self._log_delivery(enabled=bool(desired["slow_log"]))
             notes.append(f"slow log {current['slow_log']} to {desired['slow_log']}")
-        if p["auth_token"] and (current["auth_token"] is None or o._rotate_token):
-            strategy = "ROTATE" if o._rotate_token else "SET"
+        if p["auth_token"] and (current["auth_token"] is None or o.rotate_token):
+            strategy = "ROTATE" if o.rotate_token else "SET"
             changes["AuthTokenUpdateStrategy"] = strategy
             if token:
                 changes["AuthToken"] = token
-            notes.append("AUTH token rotated to the one in Secrets Manager" if o._rotate_token else "AUTH token set")
+            notes.append("AUTH token rotated to the one in Secrets Manager" if o.rotate_token else "AUTH token set")
 
         failover_changes = {}
         for key, api in (("multi_az", "MultiAZEnabled"), ("automatic_failover", "AutomaticFailoverEnabled")):

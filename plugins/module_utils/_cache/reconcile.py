@@ -156,11 +156,11 @@ class CacheReconciler:
             "maintenance_window": (p.get("maintenance_window") or "").lower() or None,  # AWS keeps it lowercase
             "notification_topic": self.topic_arn if p["notifications"] else None,
             "slow_log": self.names.slow_log_group if p["slow_log"] else None,
-            "description": self._description(),
+            "description": self.description(),
             "tags": dict(sorted(self._desired_tags().items())),
         }
 
-    def _description(self):
+    def description(self):
         return self.p.get("description") or f"{self.p['platform']} {self.p['environment']} cache"
 
     def _desired_tags(self):
@@ -272,7 +272,7 @@ class CacheReconciler:
             group.modify(token)
             group.converge_tags()
 
-    _rotate_token = False
+    rotate_token = False
 
     # -- result ----------------------------------------------------------------------------------------------------------
 
