@@ -361,6 +361,10 @@ BAD_INPUT = {
         {"database_parameters": {"shared_bufers": "8GB"}},
         "database_parameters.shared_bufers: postgres15 parameter 'shared_bufers' is not one this tier knows",
     ),
+    "DR instance class that does not exist": (
+        {"database_dr_instance_class": "db.r6g.64xlarge"},
+        "database_dr_instance_class: 'db.r6g.64xlarge' does not exist",
+    ),
     "bad instance class": (
         {"database_instance_class": "r6g.xlarge"},
         "database_instance_class: 'r6g.xlarge' is not an RDS instance class",
