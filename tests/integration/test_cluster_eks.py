@@ -530,6 +530,18 @@ BAD_INPUT = {
         _groups(lambda g: g[1]["taints"][0].update(effect="NoScheduleAtAll")),
         "cluster_eks_node_groups[1].taints[0].effect: 'NoScheduleAtAll' is not a taint effect Kubernetes knows",
     ),
+    "ingress to a port the Service does not have": (
+        {
+            "cluster_eks_namespaces": ["app"],
+            "cluster_eks_workloads": [{"name": "api", "namespace": "app", "image": "api:1", "port": 3000}],
+            "cluster_eks_ingresses": [
+                {"name": "web", "namespace": "app", "paths": [{"path": "/", "service": "api", "port": 3000}]}
+            ],
+            "cluster_eks_network_policies": [],
+        },
+        "cluster_eks_ingresses[0].paths[0].port: 3000 is not the port of the Service api (80, "
+        "cluster_eks_workloads[0].service.port)",
+    ),
     "Arm and x86 instance types in one node group": (
         _groups(lambda g: g[0].update(instance_types=["t3.xlarge", "t4g.xlarge"])),
         "cluster_eks_node_groups[0].instance_types[1]: t4g.xlarge is an Arm (Graviton) instance type and "

@@ -70,6 +70,15 @@ CASES = {
         "a SPOT node group with the single type t3.xlarge",
     ),
     "disk size": (lambda s: s["node_groups"][0].update(disk_size=0), "disk_size: 0 must be a whole number of GiB"),
+    "ingress port the Service does not have": (
+        lambda s: s["ingresses"][0]["paths"][0].update(port=3000),
+        "cluster_eks_ingresses[0].paths[0].port: 3000 is not the port of the Service user-service (80, "
+        "cluster_eks_workloads[0].service.port)",
+    ),
+    "ingress to a workload without a Service": (
+        lambda s: s["workloads"][0].update(service=False),
+        "cluster_eks_ingresses[0].paths[0].service: cluster_eks_workloads[0] (user-service) has no Service",
+    ),
     "Arm and x86 types in one node group": (
         lambda s: s["node_groups"][0].update(instance_types=["t3.xlarge", "m5.xlarge", "m6g.xlarge"]),
         "cluster_eks_node_groups[0].instance_types[2]: m6g.xlarge is an Arm (Graviton) instance type and "
