@@ -54,6 +54,19 @@ options:
     default: 600
 """
 
+    # Messages naming the variables a role's user set rather than the module's options.
+    VARIABLE_PREFIX = r"""
+options:
+  variable_prefix:
+    description:
+      - Prepended to option names in error messages and warnings, also those found after the module's reads
+        (the tier's role passes its variable prefix, C(vpc_), C(database_), ..., so messages name the
+        variables its user set).
+    type: str
+    default: ""
+    version_added: 0.2.0
+"""
+
     # Read-only _info modules: the identity options only (INFO_ARGUMENT_SPEC), reads only.
     INFO = r"""
 options:

@@ -61,6 +61,7 @@ options:
     type: dict
 extends_documentation_fragment:
   - stackops.platform.platform
+  - stackops.platform.platform.variable_prefix
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -126,6 +127,7 @@ def argument_spec():
         plans=dict(type="list", elements="dict", required=True),
         role_name=dict(type="str"),
         restore_testing=dict(type="dict"),
+        variable_prefix=dict(type="str", default=""),
         **IDENTITY_ARGUMENT_SPEC,
     )
     spec["tags"] = dict(type="dict", aliases=["resource_tags"])
@@ -143,7 +145,13 @@ def main():
             )
         return BackupsReconciler(module.params, region, clients(module, services), module.check_mode)
 
-    run_reconciler(module, make, "backups", "backups", validate=validate)
+    run_reconciler(
+        module,
+        make,
+        "backups",
+        "backups",
+        validate=lambda params, region: validate(params, region, prefix=params["variable_prefix"]),
+    )
 
 
 if __name__ == "__main__":

@@ -141,6 +141,7 @@ notes:
 extends_documentation_fragment:
   - stackops.platform.platform
   - stackops.platform.platform.wait
+  - stackops.platform.platform.variable_prefix
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -235,6 +236,7 @@ def argument_spec():
         slow_log=dict(type="bool", default=True),
         slow_log_retention_days=dict(type="int", default=30),
         apply_immediately=dict(type="bool", default=True),
+        variable_prefix=dict(type="str", default=""),
         **IDENTITY_ARGUMENT_SPEC,
         **WAIT_ARGUMENT_SPEC,
     )
@@ -254,7 +256,7 @@ def main():
         lambda _region: CacheReconciler(module.params, platform_clients(module, services), module.check_mode),
         "cache",
         "cache",
-        validate=lambda params, _region: validate(params),
+        validate=lambda params, _region: validate(params, prefix=params["variable_prefix"]),
     )
 
 

@@ -212,6 +212,7 @@ notes:
 extends_documentation_fragment:
   - stackops.platform.platform
   - stackops.platform.platform.wait
+  - stackops.platform.platform.variable_prefix
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -343,6 +344,7 @@ def argument_spec():
         primary_region=dict(type="str"),
         dr_instance_class=dict(type="str"),
         dr_multi_az=dict(type="bool", default=False),
+        variable_prefix=dict(type="str", default=""),
         **IDENTITY_ARGUMENT_SPEC,
         **WAIT_ARGUMENT_SPEC,
     )
@@ -364,7 +366,9 @@ def main():
         make,
         "database",
         "database",
-        validate=lambda params, region: validate(params, region) if params["state"] == "present" else [],
+        validate=lambda params, region: (
+            validate(params, region, prefix=params["variable_prefix"]) if params["state"] == "present" else []
+        ),
     )
 
 

@@ -124,6 +124,7 @@ notes:
 extends_documentation_fragment:
   - stackops.platform.platform
   - stackops.platform.platform.wait
+  - stackops.platform.platform.variable_prefix
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -198,6 +199,7 @@ def argument_spec():
         api_health_check_interval=dict(type="int", default=30),
         api_health_check_failure_threshold=dict(type="int", default=3),
         dr_region=dict(type="str", default=""),
+        variable_prefix=dict(type="str", default=""),
         **IDENTITY_ARGUMENT_SPEC,
         **WAIT_ARGUMENT_SPEC,
     )
@@ -224,7 +226,13 @@ def main():
         }
         return EdgeReconciler(module.params, region, clients(module, services), module.check_mode)
 
-    run_reconciler(module, make, "edge", "edge", validate=validate)
+    run_reconciler(
+        module,
+        make,
+        "edge",
+        "edge",
+        validate=lambda params, region: validate(params, region, prefix=params["variable_prefix"]),
+    )
 
 
 if __name__ == "__main__":

@@ -112,6 +112,7 @@ notes:
 extends_documentation_fragment:
   - stackops.platform.platform
   - stackops.platform.platform.wait
+  - stackops.platform.platform.variable_prefix
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -191,6 +192,7 @@ def argument_spec():
         master_user_secret_name=dict(type="str", no_log=False),
         master_user_secret_kms_key=dict(type="str", no_log=False),
         access_policies=dict(type="json"),
+        variable_prefix=dict(type="str", default=""),
         **IDENTITY_ARGUMENT_SPEC,
         **WAIT_ARGUMENT_SPEC,
     )
@@ -206,7 +208,7 @@ def main():
         lambda _region: SearchReconciler(module.params, platform_clients(module, services), module.check_mode),
         "search",
         "search",
-        validate=lambda params, _region: validate(params),
+        validate=lambda params, _region: validate(params, prefix=params["variable_prefix"]),
     )
 
 

@@ -277,6 +277,7 @@ notes:
   - AWS cannot change a security group's description; a different description is reported as a warning.
 extends_documentation_fragment:
   - stackops.platform.platform
+  - stackops.platform.platform.variable_prefix
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -418,6 +419,7 @@ def argument_spec():
         waf_log_retention_days=dict(type="int", default=90),
         waf_log_kms_key=dict(type="str", no_log=False),
         waf_cloudfront=dict(type="bool", default=False),
+        variable_prefix=dict(type="str", default=""),
         **IDENTITY_ARGUMENT_SPEC,
     )
     # amazon.aws.tags documents no default for tags: without them, a resource's user tags are left alone.
@@ -433,7 +435,13 @@ def main():
         services.update(wafv2_cloudfront=("wafv2", CLOUDFRONT_REGION), logs_cloudfront=("logs", CLOUDFRONT_REGION))
         return SecurityReconciler(module.params, region, platform_clients(module, services), module.check_mode)
 
-    run_reconciler(module, make, "security", "security", validate=validate)
+    run_reconciler(
+        module,
+        make,
+        "security",
+        "security",
+        validate=lambda params, region: validate(params, region, prefix=params["variable_prefix"]),
+    )
 
 
 if __name__ == "__main__":

@@ -130,6 +130,7 @@ notes:
 extends_documentation_fragment:
   - stackops.platform.platform
   - stackops.platform.platform.wait
+  - stackops.platform.platform.variable_prefix
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - stackops.platform.platform.tags
@@ -290,6 +291,7 @@ def main():
         db_subnet_group=dict(type="bool", default=True),
         cache_subnet_group=dict(type="bool", default=True),
         purge_subnets=dict(type="bool", default=False),
+        variable_prefix=dict(type="str", default=""),
         **IDENTITY_ARGUMENT_SPEC,
         **WAIT_ARGUMENT_SPEC,
     )
@@ -306,7 +308,9 @@ def main():
         "network",
         "network",
         validate=lambda params, region: (
-            validate(params, region, protected=False) if params["state"] == "present" else []
+            validate(params, region, protected=False, prefix=params["variable_prefix"])
+            if params["state"] == "present"
+            else []
         ),
         action=converge,
     )

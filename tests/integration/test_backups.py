@@ -162,6 +162,17 @@ def test_a_plan_change_is_made_in_place_and_an_old_backup_fails_the_rpo(emulator
     assert run.rc == 0, run.messages()
 
 
+def test_a_vault_key_change_is_refused_after_the_reads_naming_the_role_variable(emulator_session, converged):
+    other = emulator_session.boto3_client("kms").describe_key(KeyId="alias/demo-local-data")["KeyMetadata"]["Arn"]
+    emulator_session.clear_calls()
+    run = run_playbook(emulator_session, PLAYBOOK, limit=PRIMARY, extra_vars={"backups_kms_key": other})
+    assert run.rc != 0
+    message = run.messages(PRIMARY)
+    assert "backups_kms_key: the vault demo-local is encrypted with arn:aws:kms:us-east-1:" in message, message
+    assert "AWS Backup cannot change a vault's key" in message and "create a new vault with backups_name" in message
+    assert writes(emulator_session) == []
+
+
 def test_check_mode_on_an_empty_account_makes_no_write(emulator):
     run = run_playbook(emulator, TIERS, extra_vars=EXTRA, check=True, diff=True)
     assert run.rc == 0, run.messages()

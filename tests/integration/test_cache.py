@@ -199,9 +199,10 @@ def test_what_aws_cannot_do_in_place_is_refused_before_any_write(module_emulator
     assert run.rc != 0
     message = run.messages()
     assert "cannot change the replication group in place" in message
-    assert "cluster_mode: turning cluster mode on needs AWS's online migration" in message
-    assert "engine_version: 7.0 is lower than the running 7.1" in message
-    assert "at_rest_encryption: AWS chooses encryption at rest at creation only" in message
+    # Each names the role variable the user set, not the module's option.
+    assert "cache_cluster_mode: turning cluster mode on needs AWS's online migration" in message
+    assert "cache_engine_version: 7.0 is lower than the running 7.1" in message
+    assert "cache_at_rest_encryption: AWS chooses encryption at rest at creation only" in message
     assert writes(module_emulator) == []
     assert module_emulator.calls()["reads"] > 0  # refused after the describe
 

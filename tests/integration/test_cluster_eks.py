@@ -415,6 +415,13 @@ def test_an_immutable_node_group_change_is_refused_before_writing(dev):
     assert "cluster_eks_node_groups[0].instance_types: ['t3.xlarge'] -> ['m5.xlarge']" in run.messages()
     assert "give it a new name" in run.messages()
     assert aws_writes(emulator) == []
+    # EKS updates a node group's AMI release, never its AMI type (AL2 -> AL2023 is a new node group).
+    groups = _dev_node_groups()
+    groups[1]["ami_type"] = "AL2023_ARM_64_STANDARD"
+    run = again(extra_vars={"cluster_eks_node_groups": groups})
+    assert run.rc != 0
+    assert "cluster_eks_node_groups[1].ami_type: AL2_ARM_64 -> AL2023_ARM_64_STANDARD" in run.messages()
+    assert aws_writes(emulator) == []
 
 
 def test_a_higher_version_upgrades_control_plane_then_node_groups(dev):
@@ -522,6 +529,23 @@ BAD_INPUT = {
     "unknown taint effect": (
         _groups(lambda g: g[1]["taints"][0].update(effect="NoScheduleAtAll")),
         "cluster_eks_node_groups[1].taints[0].effect: 'NoScheduleAtAll' is not a taint effect Kubernetes knows",
+    ),
+    "ingress to a port the Service does not have": (
+        {
+            "cluster_eks_namespaces": ["app"],
+            "cluster_eks_workloads": [{"name": "api", "namespace": "app", "image": "api:1", "port": 3000}],
+            "cluster_eks_ingresses": [
+                {"name": "web", "namespace": "app", "paths": [{"path": "/", "service": "api", "port": 3000}]}
+            ],
+            "cluster_eks_network_policies": [],
+        },
+        "cluster_eks_ingresses[0].paths[0].port: 3000 is not the port of the Service api (80, "
+        "cluster_eks_workloads[0].service.port)",
+    ),
+    "Arm and x86 instance types in one node group": (
+        _groups(lambda g: g[0].update(instance_types=["t3.xlarge", "t4g.xlarge"])),
+        "cluster_eks_node_groups[0].instance_types[1]: t4g.xlarge is an Arm (Graviton) instance type and "
+        "cluster_eks_node_groups[0].instance_types[0] t3.xlarge is not",
     ),
     "SPOT with a single instance type": (
         _groups(lambda g: g[0].update(capacity_type="SPOT")),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import case_host
 from conftest import run_bad_inputs
@@ -213,6 +215,50 @@ def test_downtime_changes_wait_for_the_maintenance_window(module_emulator, links
     assert not found.get("PendingModifiedValues")
 
 
+def test_what_rds_cannot_do_is_refused_after_the_reads_naming_the_role_variables(module_emulator, links):
+    """A storage shrink is only visible once the instance is read: refused then, before any write, naming the
+    variable the user set (database_allocated_storage, not the module's allocated_storage)."""
+    have = instances(module_emulator)["demo-local-db"]
+    module_emulator.clear_calls()
+    run = run_playbook(
+        module_emulator,
+        "playbooks/database.yml",
+        limit=PRIMARY,
+        extra_vars={**links, "database_allocated_storage": 450},
+    )
+    assert run.rc != 0
+    message = run.messages(PRIMARY)
+    assert f"database_allocated_storage: demo-local-db has {have['AllocatedStorage']} GiB" in message, message
+    assert module_emulator.writes() == []
+
+
+def test_a_changed_port_is_planned_applied_and_handed_to_the_services(module_emulator, links):
+    """database_port on an existing instance: ModifyDBInstance DBPortNumber (RDS applies it at once, with a
+    reboot). The database security group is the security tier's (security_database_port), not converged here."""
+    moved = {**links, "database_port": 5433}
+    module_emulator.clear_calls()
+    plan = run_playbook(module_emulator, "playbooks/database.yml", limit=PRIMARY, extra_vars=moved, check=True)
+    assert plan.rc == 0, plan.messages()
+    assert (
+        "modify instance demo-local-db: port (the instance restarts) 5432 -> 5433"
+        in plan.result("Converge the database", PRIMARY)["changes"]
+    )
+    assert module_emulator.writes() == []
+    assert instances(module_emulator)["demo-local-db"]["Endpoint"]["Port"] == 5432
+
+    run = run_playbook(module_emulator, "playbooks/database.yml", limit=PRIMARY, extra_vars=moved)
+    assert run.rc == 0, run.messages()
+    assert instances(module_emulator)["demo-local-db"]["Endpoint"]["Port"] == 5433
+    secrets = module_emulator.boto3_client("secretsmanager")
+    connection = json.loads(secrets.get_secret_value(SecretId="local/demo/database-connection")["SecretString"])
+    assert connection["port"] == 5433
+
+    module_emulator.clear_calls()
+    again = run_playbook(module_emulator, "playbooks/database.yml", limit=PRIMARY, extra_vars=moved)
+    assert again.rc == 0 and again.changed() == 0, again.changed_tasks()
+    assert module_emulator.writes() == []
+
+
 def test_state_absent_deletes_replicas_then_the_primary_with_a_final_snapshot(module_emulator, converged):
     run = run_playbook(
         module_emulator, "playbooks/database.yml", limit=PRIMARY, extra_vars={"database_state": "absent"}
@@ -314,6 +360,10 @@ BAD_INPUT = {
     "parameter the family does not know": (
         {"database_parameters": {"shared_bufers": "8GB"}},
         "database_parameters.shared_bufers: postgres15 parameter 'shared_bufers' is not one this tier knows",
+    ),
+    "DR instance class that does not exist": (
+        {"database_dr_instance_class": "db.r6g.64xlarge"},
+        "database_dr_instance_class: 'db.r6g.64xlarge' does not exist",
     ),
     "bad instance class": (
         {"database_instance_class": "r6g.xlarge"},

@@ -157,7 +157,8 @@ def test_alias_records_and_the_api_failover_pair(emulator_session, converged):
 
 def test_a_later_converge_turns_the_plain_api_record_into_the_failover_pair(converged):
     first, second, _balancers = converged
-    assert any("no load balancer demo-local-alb in us-east-1" in w for w in first.result(TASK, PRIMARY)["warnings"])
+    warnings = first.result(TASK, PRIMARY)["warnings"]  # naming the role variable the user set
+    assert any("edge_api_domain: no load balancer demo-local-alb in us-east-1" in w for w in warnings), warnings
     changes = second.result(TASK, PRIMARY)["changes"]
     assert any(c.startswith("create Route 53 health check https://demo-local-alb") for c in changes), changes
     assert any(

@@ -15,6 +15,8 @@ from dataclasses import field
 
 import pytest
 from botocore.exceptions import ClientError
+from conftest import case_host
+from conftest import run_bad_inputs
 from conftest import run_playbook
 
 PLAYBOOK = "playbooks/network.yml"
@@ -772,3 +774,27 @@ def test_bad_input_is_rejected_naming_the_variable_and_rule(bad_input_run, case)
     message = json.dumps(result.get("msg"))
     for expected in BAD_INPUT[case][1]:
         assert expected in message, message
+
+
+# Only the region knows these: the module finds them after its reads, before its first write. The message names
+# the role variable the user set (vpc_azs), not the module's option (azs).
+RUNTIME_BAD_INPUT = {
+    "an availability zone the region lacks": (
+        {"vpc_azs": ["us-east-1a", "us-east-1z"]},
+        "vpc_azs: us-east-1z is not an availability zone of us-east-1",
+    ),
+    "an endpoint service the region does not offer": (
+        {"vpc_endpoints": ["logs", "nosuchservice"]},
+        "vpc_endpoints[1]: 'nosuchservice' is not a VPC endpoint service of us-east-1",
+    ),
+}
+
+
+def test_what_only_the_region_knows_is_refused_naming_the_role_variable(tmp_path):
+    cases = {case: variables for case, (variables, _message) in RUNTIME_BAD_INPUT.items()}
+    run, calls = run_bad_inputs(PLAYBOOK, cases, tmp_path)
+    assert [c["operation"] for c in calls["calls"] if c["kind"] == "write"] == []
+    for case, (_variables, message) in RUNTIME_BAD_INPUT.items():
+        failures = [r for r in run.results("Converge the network", case_host(case)) if r.get("failed")]
+        assert failures, f"{case}: {run.messages(case_host(case))}"
+        assert message in failures[0]["msg"], failures[0]["msg"]

@@ -119,8 +119,10 @@ def test_what_aws_cannot_do_in_place_is_refused_before_any_write(module_emulator
     assert run.rc != 0
     message = run.messages()
     assert "cannot change the domain in place" in message
-    assert "engine_version: OpenSearch_1.3 is lower than the running OpenSearch_2.13" in message
-    assert "node_to_node_encryption: AWS cannot turn node-to-node encryption off" in message
+    # Each names the role variable the user set, not the module's option.
+    assert "search_engine_version: OpenSearch_1.3 is lower than the running OpenSearch_2.1" in message
+    assert "search_fine_grained_access_control: AWS cannot turn fine-grained access control off" in message
+    assert "search_node_to_node_encryption: AWS cannot turn node-to-node encryption off" in message
     assert writes(module_emulator) == []
 
 

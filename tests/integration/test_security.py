@@ -286,6 +286,7 @@ def test_security_alone_without_a_network_fails_before_writing(emulator, playboo
     run = playbook("playbooks/security.yml", limit=PRIMARY)
     assert run.rc != 0
     assert "converge playbooks/network.yml first" in run.messages()
+    assert "security_vpc_id: no VPC of the network tier" in run.messages()  # the variable the user can set
     assert emulator.writes() == []
 
 
@@ -342,7 +343,7 @@ def test_a_key_pending_deletion_stops_the_run_before_any_write(emulator, playboo
     run = playbook("playbooks/security.yml", limit=PRIMARY)
     assert run.rc != 0
     message = run.messages()
-    assert "kms_keys[0] (data): the key alias/demo-local-data" in message and "is pending deletion" in message
+    assert "security_kms_keys[0] (data): the key alias/demo-local-data" in message and "is pending deletion" in message
     assert f"aws kms cancel-key-deletion --key-id {data}" in message
     assert emulator.writes() == []
 

@@ -5,6 +5,8 @@ a message naming the variable the user set, before the first API call (the emula
 from __future__ import annotations
 
 import pytest
+from conftest import case_host
+from conftest import run_bad_inputs
 
 SITE = "site.yml"
 LOCAL = {"inventory": "inventories/local", "limit": "local-use1"}
@@ -96,3 +98,53 @@ def test_the_demo_certificate_s_failure_reason_is_shown_and_its_key_is_not(emula
     assert "censored" not in str(failed[0]) and "hidden due to no_log" not in str(failed[0])
     output = str(run.output) + run.stderr
     assert "PRIVATE KEY" not in output
+
+
+# What the tiers expect of each other, on EKS (dev) and for the search tier (local): each case a host of one
+# run of playbooks/validate.yml (what site.yml runs first), per inventory.
+CROSS_TIER = {
+    "inventories/dev": {
+        "a workload behind the ALB ingress listens where the app group does not admit": (
+            {"security_app_port": 8080},
+            [
+                "cluster_eks_workloads[0].port: user-service listens on 3000, the target port of its Service behind "
+                "cluster_eks_ingresses[0] (api-ingress)",
+                "cluster_eks_workloads[3].port: transaction-service listens on 3000",
+                "security_app_port 8080",
+            ],
+        ),
+        "the cluster is not given app, which the data tiers admit": (
+            {"cluster_eks_security_groups": ["alb"]},
+            ["cluster_eks_security_groups: ['alb'] has no app; the database, cache security groups admit app"],
+        ),
+        "a database port the database group does not admit on eks": (
+            {"database_port": 5433},
+            ["database_port: 5433 is not security_database_port 5432"],
+        ),
+    },
+    "inventories/local": {
+        "search on without a search group": (
+            {"security_search": False},
+            ["security_search: false makes no search security group, but search_enabled is true"],
+        ),
+        "a search port opensearch does not answer on": (
+            {"security_search_port": 9200},
+            ["security_search_port: 9200 is not a port an OpenSearch Service domain answers on (443, HTTPS"],
+        ),
+    },
+}
+
+
+@pytest.mark.parametrize("inventory", list(CROSS_TIER))
+def test_what_the_tiers_expect_of_each_other_is_checked_first(inventory, tmp_path):
+    cases = {case: variables for case, (variables, _expected) in CROSS_TIER[inventory].items()}
+    host = {"inventories/dev": "dev-use1", "inventories/local": "local-use1"}[inventory]
+    run, calls = run_bad_inputs("playbooks/validate.yml", cases, tmp_path, inventory=inventory, host=host)
+    assert calls["calls"] == []
+    for case, (_variables, expected) in CROSS_TIER[inventory].items():
+        failed = [
+            r for r in run.results("Validate what the tiers expect of each other", case_host(case)) if r.get("failed")
+        ]
+        assert failed, f"{case}: {run.messages(case_host(case))}"
+        for text in expected:
+            assert text in str(failed[0]["msg"]), failed[0]["msg"]

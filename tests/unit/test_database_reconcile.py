@@ -186,11 +186,14 @@ def test_a_storage_shrink_and_a_version_downgrade_are_refused_before_any_write()
     clients, rds_stub, iam_stub = _clients(
         instance(AllocatedStorage=800, EngineVersion="16.4", DBInstanceClass="db.r6g.2xlarge")
     )
-    reconciler = DatabaseReconciler(dict(PARAMS), "us-east-1", clients, check_mode=False)
+    params = {**PARAMS, "variable_prefix": "database_"}  # as the role passes it: messages name its variables
+    reconciler = DatabaseReconciler(params, "us-east-1", clients, check_mode=False)
     with rds_stub, iam_stub, pytest.raises(ReconcileError) as refused:
         reconciler.converge()
-    assert "RDS cannot shrink storage to 500 GiB" in str(refused.value)
-    assert "RDS cannot downgrade it to 15" in str(refused.value)
+    assert "database_allocated_storage: moneytrack-prod-db has 800 GiB; RDS cannot shrink storage to 500 GiB" in str(
+        refused.value
+    )
+    assert "database_engine_version: moneytrack-prod-db runs 16.4; RDS cannot downgrade it to 15" in str(refused.value)
     assert reconciler.changes.items == []
 
 

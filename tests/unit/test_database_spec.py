@@ -47,6 +47,7 @@ def test_seed_001_is_valid():
         ),
         ({"multi_az": False}, "database_multi_az: a protected environment runs its database in more than one AZ"),
         ({"instance_class": "db.q9.huge"}, "database_instance_class: 'db.q9.huge' is not an RDS instance class"),
+        ({"dr_instance_class": "db.r6g.64xlarge"}, "database_dr_instance_class: 'db.r6g.64xlarge' does not exist"),
         ({"storage_type": "gp2", "storage_throughput": None}, "database_iops: gp2 storage takes no IOPS setting"),
         ({"allocated_storage": 19}, "database_allocated_storage: 19 GiB is outside"),
         (

@@ -70,6 +70,20 @@ CASES = {
         "a SPOT node group with the single type t3.xlarge",
     ),
     "disk size": (lambda s: s["node_groups"][0].update(disk_size=0), "disk_size: 0 must be a whole number of GiB"),
+    "ingress port the Service does not have": (
+        lambda s: s["ingresses"][0]["paths"][0].update(port=3000),
+        "cluster_eks_ingresses[0].paths[0].port: 3000 is not the port of the Service user-service (80, "
+        "cluster_eks_workloads[0].service.port)",
+    ),
+    "ingress to a workload without a Service": (
+        lambda s: s["workloads"][0].update(service=False),
+        "cluster_eks_ingresses[0].paths[0].service: cluster_eks_workloads[0] (user-service) has no Service",
+    ),
+    "Arm and x86 types in one node group": (
+        lambda s: s["node_groups"][0].update(instance_types=["t3.xlarge", "m5.xlarge", "m6g.xlarge"]),
+        "cluster_eks_node_groups[0].instance_types[2]: m6g.xlarge is an Arm (Graviton) instance type and "
+        "cluster_eks_node_groups[0].instance_types[0] t3.xlarge is not; a node group runs one AMI",
+    ),
     "unknown add-on": (lambda s: s["addons"].append({"name": "karpenter"}), "'karpenter' is not an EKS add-on"),
     "add-on twice": (
         lambda s: s["addons"].append({"name": "coredns"}),
@@ -341,3 +355,11 @@ def test_long_names_give_distinct_stable_iam_role_names_iam_accepts():
     assert sp.Names(long_cluster, "ap-southeast-2").irsa_role("ebs-csi") == irsa[0]  # the same on every run
     short = sp.Names("moneytrack-prod", "us-east-1")
     assert short.irsa_role("ebs-csi") == "moneytrack-prod-us-east-1-irsa-ebs-csi"  # names that fit are unchanged
+
+
+def test_several_types_of_one_architecture_are_one_node_group():
+    def change(s):
+        s["node_groups"][0].update(instance_types=["m5.large", "m5a.large", "m6i.large"], capacity_type="SPOT")
+        s["node_groups"][1].update(instance_types=["r6g.large", "r7g.large"])
+
+    assert not [e for e in errors_for(change) if "architecture" in e or "instance type and" in e]

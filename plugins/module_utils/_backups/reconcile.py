@@ -126,19 +126,25 @@ class BackupsReconciler:
             if self.changes.add(sentence):
                 action()
 
+    def var(self, option):
+        """An option's name as the user wrote it: with ``variable_prefix``, the role's variable."""
+        prefix = self.p.get("variable_prefix") or ""
+        return prefix + ({"kms_key_id": "kms_key"}.get(option, option) if prefix else option)
+
     def check(self):
         """Preconditions found by the reads, before the first write."""
         if self.vault and self.p.get("kms_key_id") and self.vault.get("EncryptionKeyArn"):
             wanted = self.p["kms_key_id"]
             if wanted.startswith("arn:") and ":key/" in wanted and wanted != self.vault["EncryptionKeyArn"]:
                 raise ReconcileError(
-                    f"kms_key_id: the vault {self.vault_name} is encrypted with {self.vault['EncryptionKeyArn']}; "
-                    "AWS Backup cannot change a vault's key (create a new vault with vault_name)"
+                    f"{self.var('kms_key_id')}: the vault {self.vault_name} is encrypted with {self.vault['EncryptionKeyArn']}; "
+                    "AWS Backup cannot change a vault's key (keep the key, or create a new vault with "
+                    f"{self.var('name') if self.p.get('variable_prefix') else 'vault_name'})"
                 )
         lock = self.p.get("vault_lock") or {}
         if self.vault and self.vault.get("Locked") and lock and self._lock_differs(lock) and self._immutable():
             raise ReconcileError(
-                f"vault_lock: the vault {self.vault_name} is locked in compliance mode and its grace time is over; "
+                f"{self.var('vault_lock')}: the vault {self.vault_name} is locked in compliance mode and its grace time is over; "
                 "AWS refuses any change to its lock"
             )
 

@@ -31,6 +31,8 @@ from .spec import family_of
 from .spec import major
 
 HIDDEN = "<kept in Secrets Manager>"
+# The cache role's variables where they are not cache_<option> (messages name what the user set).
+ROLE_NAMES = {"kms_key_id": "kms_key"}
 
 
 def _enabled(value):
@@ -68,6 +70,11 @@ class CacheReconciler:
     def check_mode(self):
         return self.changes.check_mode
 
+    def var(self, option):
+        """An option's name as the user wrote it: with ``variable_prefix``, the role's variable."""
+        prefix = self.p.get("variable_prefix") or ""
+        return prefix + (ROLE_NAMES.get(option, option) if prefix else option)
+
     def tags(self, name):
         return resource_tags(self.identity, self.p.get("tags"), name=name)
 
@@ -84,7 +91,7 @@ class CacheReconciler:
             s.secret = st.read_secret(self.clients["secretsmanager"], self.p["auth_token_secret_name"])
             if s.secret and s.secret.get("DeletedDate"):
                 raise ReconcileError(
-                    f"auth_token_secret_name: the secret {self.p['auth_token_secret_name']} is scheduled for deletion; "
+                    f"{self.var('auth_token_secret_name')}: the secret {self.p['auth_token_secret_name']} is scheduled for deletion; "
                     f"restore it (aws secretsmanager restore-secret --secret-id {self.p['auth_token_secret_name']}) "
                     "or the cache's AUTH token is lost"
                 )
@@ -192,39 +199,43 @@ class CacheReconciler:
         if not group:
             if not p.get("subnet_group") and not self.check_mode:
                 raise ReconcileError(
-                    "subnet_group: no cache subnet group to create the replication group in; "
+                    f"{self.var('subnet_group')}: no cache subnet group to create the replication group in; "
                     "converge playbooks/network.yml first"
                 )
             return
         problems = []
         if group.get("Status") in ("deleting", "create-failed"):
-            problems.append(f"name: replication group {self.names.replication_group} is {group['Status']}")
+            problems.append(
+                f"{self.var('name')}: replication group {self.names.replication_group} is {group['Status']}"
+            )
         if view["cluster_mode"] == "enabled" and p["cluster_mode"] == "disabled":
-            problems.append("cluster_mode: AWS cannot turn cluster mode off on an existing replication group")
+            problems.append(
+                f"{self.var('cluster_mode')}: AWS cannot turn cluster mode off on an existing replication group"
+            )
         elif view["cluster_mode"] == "disabled" and p["cluster_mode"] == "enabled":
             problems.append(
-                "cluster_mode: turning cluster mode on needs AWS's online migration (ClusterMode compatible, then "
+                f"{self.var('cluster_mode')}: turning cluster mode on needs AWS's online migration (ClusterMode compatible, then "
                 "enabled); this module does not do it: migrate by hand or create a new group"
             )
         if view["engine_version"] and major(p["engine_version"]) < major(view["engine_version"]):
             problems.append(
-                f"engine_version: {p['engine_version']} is lower than the running {view['engine_version']}; "
+                f"{self.var('engine_version')}: {p['engine_version']} is lower than the running {view['engine_version']}; "
                 "ElastiCache cannot downgrade an engine"
             )
         if view["engine"] == "valkey" and p["engine"] == "redis":
-            problems.append("engine: AWS cannot move a Valkey replication group back to Redis OSS")
+            problems.append(f"{self.var('engine')}: AWS cannot move a Valkey replication group back to Redis OSS")
         if view["transit_encryption"] and not p["transit_encryption"]:
             problems.append(
-                "transit_encryption: turning encryption in transit off is refused (the AUTH token needs it)"
+                f"{self.var('transit_encryption')}: turning encryption in transit off is refused (the AUTH token needs it)"
             )
         elif not view["transit_encryption"] and p["transit_encryption"]:
             problems.append(
-                "transit_encryption: turning encryption in transit on needs AWS's two-step migration "
+                f"{self.var('transit_encryption')}: turning encryption in transit on needs AWS's two-step migration "
                 "(TransitEncryptionMode preferred, then required); this module does not do it"
             )
         if view["at_rest_encryption"] != p["at_rest_encryption"]:
             problems.append(
-                f"at_rest_encryption: AWS chooses encryption at rest at creation only (the group has it "
+                f"{self.var('at_rest_encryption')}: AWS chooses encryption at rest at creation only (the group has it "
                 f"{'on' if view['at_rest_encryption'] else 'off'}); create a new group from a snapshot"
             )
         elif (
@@ -233,24 +244,28 @@ class CacheReconciler:
             and view["kms_key_id"]
             and view["kms_key_id"] != p["kms_key_id"]
         ):
-            problems.append(f"kms_key_id: the group is encrypted with {view['kms_key_id']}; AWS cannot change its key")
+            problems.append(
+                f"{self.var('kms_key_id')}: the group is encrypted with {view['kms_key_id']}; AWS cannot change its key"
+            )
         if (
             view["cluster_mode"] == "enabled"
             and view["num_shards"] != p["num_shards"]
             and p["cluster_mode"] == "enabled"
         ):
             problems.append(
-                f"num_shards: {view['num_shards']} to {p['num_shards']} is online resharding "
+                f"{self.var('num_shards')}: {view['num_shards']} to {p['num_shards']} is online resharding "
                 "(ModifyReplicationGroupShardConfiguration), which this module does not do"
             )
         if view["port"] and view["port"] != p["port"]:
-            problems.append(f"port: AWS cannot change the port ({view['port']}) of a replication group")
+            problems.append(f"{self.var('port')}: AWS cannot change the port ({view['port']}) of a replication group")
         if view["subnet_group"] and p.get("subnet_group") and view["subnet_group"] != p["subnet_group"]:
             problems.append(
-                f"subnet_group: AWS cannot move a replication group from subnet group {view['subnet_group']}"
+                f"{self.var('subnet_group')}: AWS cannot move a replication group from subnet group {view['subnet_group']}"
             )
         if view["auth_token"] and not p["auth_token"]:
-            problems.append("auth_token: removing the AUTH token is refused (clients would lose authentication)")
+            problems.append(
+                f"{self.var('auth_token')}: removing the AUTH token is refused (clients would lose authentication)"
+            )
         if problems:
             raise ReconcileError("cannot change the replication group in place: " + "; ".join(problems))
 

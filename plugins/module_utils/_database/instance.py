@@ -119,12 +119,12 @@ class Instances:
                     continue
                 if sp.version_key(want) < sp.version_key(have):
                     self.o.warnings.append(
-                        f"engine_version: {instance['DBInstanceIdentifier']} runs {have}; RDS cannot downgrade to {want}"
+                        f"{self.o.var('engine_version')}: {instance['DBInstanceIdentifier']} runs {have}; RDS cannot downgrade to {want}"
                     )
                     continue
             if key == "AllocatedStorage" and have is not None and want < have:
                 self.o.warnings.append(
-                    f"allocated_storage: {instance['DBInstanceIdentifier']} has {have} GiB; RDS cannot shrink storage to {want} GiB"
+                    f"{self.o.var('allocated_storage')}: {instance['DBInstanceIdentifier']} has {have} GiB; RDS cannot shrink storage to {want} GiB"
                 )
                 continue
             if have != want:
@@ -169,6 +169,11 @@ class Instances:
             updated = self.o.rds.modify_db_instance(
                 DBInstanceIdentifier=identifier, ApplyImmediately=immediately, aws_retry=True, **kwargs
             )["DBInstance"]
+            if "DBPortNumber" in kwargs:
+                # RDS applies a port change at once, rebooting the instance (ModifyDBInstance, DBPortNumber), while
+                # the answer may still show the old endpoint port: the fact and the services' connection secret
+                # take the new one now, not on the next converge.
+                updated = {**updated, "Endpoint": {**(updated.get("Endpoint") or {}), "Port": kwargs["DBPortNumber"]}}
             self.o.state.instances[identifier] = updated
         for pending_key, value in (instance.get("PendingModifiedValues") or {}).items():
             if pending_key in sp.DEFERRED:
@@ -198,7 +203,7 @@ class Instances:
         current_group = (instance.get("DBSubnetGroup") or {}).get("DBSubnetGroupName")
         if self.o.p.get("subnet_group_name") and current_group and current_group != self.o.p["subnet_group_name"]:
             self.o.warnings.append(
-                f"subnet_group_name: {identifier} is in DB subnet group {current_group}, not {self.o.p['subnet_group_name']}; "
+                f"{self.o.var('subnet_group_name')}: {identifier} is in DB subnet group {current_group}, not {self.o.p['subnet_group_name']}; "
                 "moving an instance to another subnet group is not done by this module"
             )
         self.modify(instance, desired, "instance")

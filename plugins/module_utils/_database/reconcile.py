@@ -71,6 +71,7 @@ class DatabaseReconciler:
         self.identity = identity_tags(params["platform"], params["environment"], st.COMPONENT)
         self.state = st.DatabaseState()
         self.before_snapshot = {}
+        self.variable_prefix = params.get("variable_prefix") or ""
         self.pending = {}  # identifier -> {setting: value} waiting for the maintenance window
         self.deadline = None
         self.parameter_group = ParameterGroup(self)
@@ -176,7 +177,7 @@ class DatabaseReconciler:
             return
         if self.dr and self.state.source is None:
             raise ReconcileError(
-                f"primary_region: the primary instance {self.names.primary} does not exist in {self.p['primary_region']}; "
+                f"{self.var('primary_region')}: the primary instance {self.names.primary} does not exist in {self.p['primary_region']}; "
                 "converge the primary region first (the DR replica is made from it)"
             )
         self.refuse_what_rds_cannot_do()
@@ -209,7 +210,7 @@ class DatabaseReconciler:
         want, have = str(p["engine_version"]), current.get("EngineVersion")
         if have and not sp.version_matches(want, have) and sp.version_key(want) < sp.version_key(have):
             problems.append(
-                f"engine_version: {name} runs {have}; RDS cannot downgrade it to {want} (restore a snapshot into a "
+                f"{self.var('engine_version')}: {name} runs {have}; RDS cannot downgrade it to {want} (restore a snapshot into a "
                 "new instance with the older version instead)"
             )
         if not self.aurora:
@@ -217,11 +218,15 @@ class DatabaseReconciler:
             storage = pending.get("AllocatedStorage", current.get("AllocatedStorage"))
             if storage and p.get("allocated_storage") and p["allocated_storage"] < storage:
                 problems.append(
-                    f"allocated_storage: {name} has {storage} GiB; RDS cannot shrink storage to "
+                    f"{self.var('allocated_storage')}: {name} has {storage} GiB; RDS cannot shrink storage to "
                     f"{p['allocated_storage']} GiB (keep {storage} or more, or move the data to a new instance)"
                 )
         if problems:
             raise ReconcileError("; ".join(problems) + ". Nothing was changed.")
+
+    def var(self, option):
+        """An option's name as the user wrote it (the role's variable, with ``variable_prefix``)."""
+        return f"{self.variable_prefix}{option}"
 
     def find_instance(self, identifier):
         found = not_found(
@@ -273,7 +278,8 @@ class DatabaseReconciler:
             role = st.tags_of(instance).get(st.TAG_ROLE)
             if instance.get("DeletionProtection"):
                 raise ReconcileError(
-                    f"{identifier} has deletion protection; set deletion_protection: false and converge before state: absent"
+                    f"{identifier} has deletion protection; set {self.var('deletion_protection')}: false and converge before "
+                    f"{self.var('state')}: absent"
                 )
             final = role == "primary" and self.p["final_snapshot"]
             if self.changes.add(f"delete {identifier}" + (f" (final snapshot {snapshot})" if final else "")):

@@ -55,7 +55,7 @@ class Replicas:
             zone = replica["availability_zone"]
             if zone and instance.get("AvailabilityZone") and instance["AvailabilityZone"] != zone:
                 self.o.warnings.append(
-                    f"read_replicas: {identifier} is in {instance['AvailabilityZone']}, not {zone}; an instance cannot move AZ "
+                    f"{self.o.var('read_replicas')}: {identifier} is in {instance['AvailabilityZone']}, not {zone}; an instance cannot move AZ "
                     "(delete the replica to have it made again)"
                 )
             self.o.instances.modify(instance, desired, "read replica")
@@ -64,13 +64,13 @@ class Replicas:
             if identifier in wanted or not st.is_managed(tags, self.o.identity) or tags.get(st.TAG_ROLE) != "replica":
                 continue
             if self.o.p["purge_replicas"]:
-                if self.o.changes.add(f"delete read replica {identifier} (not in read_replicas)"):
+                if self.o.changes.add(f"delete read replica {identifier} (not in {self.o.var('read_replicas')})"):
                     self.o.rds.delete_db_instance(
                         DBInstanceIdentifier=identifier, SkipFinalSnapshot=True, aws_retry=True
                     )
             else:
                 self.o.warnings.append(
-                    f"read replica {identifier} is not in read_replicas; purge_replicas: true deletes it"
+                    f"read replica {identifier} is not in {self.o.var('read_replicas')}; {self.o.var('purge_replicas')}: true deletes it"
                 )
         for identifier in created:
             self.o.wait_available(identifier)

@@ -418,6 +418,8 @@ def validate(spec, region=None, prefix=""):
     if serverless:
         _validate_acu(spec, var, errors)
     _validate_class(spec.get("instance_class"), var("instance_class"), engine, serverless, errors)
+    if spec.get("dr_instance_class"):
+        _validate_class(spec["dr_instance_class"], var("dr_instance_class"), engine, False, errors)
     if not aurora:
         _validate_storage(spec, var, errors)
     if spec.get("protected") and not spec.get("multi_az") and not spec.get("allow_single_az"):

@@ -43,6 +43,10 @@ PENDING = "<pending>"
 
 
 class EdgeReconciler:
+    def var(self, option):
+        """An option's name as the user wrote it (the role's variable, with ``variable_prefix``)."""
+        return f"{self.p.get('variable_prefix') or ''}{option}"
+
     def __init__(self, params, region, clients, check_mode):
         self.p = params
         self.region = region
@@ -134,7 +138,7 @@ class EdgeReconciler:
         if self.distribution:
             if self.distribution.get("Comment") != self.names.distribution_comment:
                 raise ReconcileError(
-                    f"frontend_domain: distribution {self.distribution['Id']} (not this module's) already serves "
+                    f"{self.var('frontend_domain')}: distribution {self.distribution['Id']} (not this module's) already serves "
                     f"{', '.join(aliases)}; CloudFront lets one distribution hold an alternate domain name"
                 )
             self.distribution_config, self.etag = st.distribution_config(cf, self.distribution["Id"])
@@ -255,7 +259,9 @@ class EdgeReconciler:
             return
         name = sp.fqdn(self.p["zone"])
         if not self.p.get("create_zone"):
-            raise ReconcileError(f"zone: no public hosted zone {name} in this account (create_zone is off)")
+            raise ReconcileError(
+                f"{self.var('zone')}: no public hosted zone {name} in this account ({self.var('create_zone')} is off)"
+            )
         if not self.changes.add(f"create hosted zone {name}"):
             return
         route53 = self.c["route53"]
@@ -513,7 +519,7 @@ class EdgeReconciler:
             secondary = self.load_balancers.get(p.get("dr_region"))
             if primary is None:
                 self.warnings.append(
-                    f"api_domain: no load balancer {p.get('api_load_balancer') or self.names.load_balancer} in "
+                    f"{self.var('api_domain')}: no load balancer {p.get('api_load_balancer') or self.names.load_balancer} in "
                     f"{self.region} yet (converge the cluster tier); the {p['api_domain']} record is left alone"
                 )
             elif secondary is None:

@@ -168,6 +168,8 @@ class EksReconciler:
                 problems.append(f"{where}.capacity_type: {current.get('capacityType')} -> {group['capacity_type']}")
             if group.get("disk_size") and int(current.get("diskSize") or 0) != group["disk_size"]:
                 problems.append(f"{where}.disk_size: {current.get('diskSize')} -> {group['disk_size']}")
+            if group.get("ami_type") and current.get("amiType") and current["amiType"] != group["ami_type"]:
+                problems.append(f"{where}.ami_type: {current['amiType']} -> {group['ami_type']}")
             if problems:
                 raise ReconcileError(
                     "EKS cannot change these on an existing node group (it must be replaced: give it a new name, "

@@ -257,6 +257,18 @@ def _validate_node_groups(groups, version, prefix, errors):
         if disk is not None and (not is_int(disk) or not 1 <= disk <= MAX_DISK_SIZE):
             errors.append(f"{where}.disk_size: {disk!r} must be a whole number of GiB from 1 to {MAX_DISK_SIZE}")
         ami = group.get("ami_type")
+        known = [(i, t) for i, t in enumerate(types) if isinstance(t, str) and _INSTANCE_TYPE_RE.match(t)]
+        if ami is None and known:
+            # One AMI per node group, for one architecture: EKS refuses Arm and x86 types in one group.
+            first_index, first = known[0]
+            for type_index, instance_type in known[1:]:
+                if is_arm_instance_type(instance_type) != is_arm_instance_type(first):
+                    errors.append(
+                        f"{where}.instance_types[{type_index}]: {instance_type} is "
+                        f"{'an Arm (Graviton)' if is_arm_instance_type(instance_type) else 'an x86'} instance type and "
+                        f"{where}.instance_types[{first_index}] {first} is not; a node group runs one AMI, for one "
+                        "architecture (make a node group per architecture, with its ami_type)"
+                    )
         if ami is not None and ami not in AMI_TYPES:
             errors.append(f"{where}.ami_type: {ami!r} is not one of {', '.join(AMI_TYPES)}")
         elif ami is not None:

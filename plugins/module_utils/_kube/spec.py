@@ -173,6 +173,33 @@ def _name(value, where, errors, pattern=DNS1123_LABEL, max_length=63, what="DNS-
     return True
 
 
+def _backend_errors(path, where, namespace, params, prefix, errors):
+    """An Ingress path to a workload's Service names a port that Service has (the Service of a workload listens on
+    ``service.port``, 80 by default, and forwards to the workload's ``port``); Services of raw objects are not
+    checked."""
+    for index, workload in enumerate(params.get("workloads") or []):
+        if not isinstance(workload, dict) or (workload.get("namespace"), workload.get("name")) != (
+            namespace,
+            path["service"],
+        ):
+            continue
+        service = workload.get("service", workload.get("port") is not None)
+        if not service or workload.get("port") is None:
+            errors.append(
+                f"{where}.service: {prefix}workloads[{index}] ({path['service']}) has no Service (it needs a port, and "
+                "service not false)"
+            )
+            return
+        service_port = service.get("port", 80) if isinstance(service, dict) else 80
+        port = path.get("port", 80)
+        if port != service_port:
+            errors.append(
+                f"{where}.port: {port} is not the port of the Service {path['service']} ({service_port}, "
+                f"{prefix}workloads[{index}].service.port); the load balancer would find no backend"
+            )
+        return
+
+
 def validate_kube(params, prefix=""):
     """Every rule the Kubernetes side of the spec breaks: namespaces, workloads, ingresses, network policies."""
     errors = []
@@ -276,6 +303,8 @@ def validate_kube(params, prefix=""):
                 errors.append(f"{where}.paths[{path_index}].path: must start with /")
             elif not path.get("service"):
                 errors.append(f"{where}.paths[{path_index}].service: name the service")
+            else:
+                _backend_errors(path, f"{where}.paths[{path_index}]", ingress.get("namespace"), params, prefix, errors)
     for index, policy in enumerate(params.get("network_policies") or []):
         where = f"{prefix}network_policies[{index}]"
         if not isinstance(policy, dict):

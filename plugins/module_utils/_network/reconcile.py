@@ -68,6 +68,7 @@ class NetworkReconciler:
         self.absent = params.get("state") == "absent"
         self.desired = None if self.absent else layout(params)
         self.purge_tags = tags_purged(params)
+        self.variable_prefix = params.get("variable_prefix") or ""
         self.changes = Changes(check_mode)
         self.warnings = []
         self.state = st.NetworkState()
@@ -130,6 +131,10 @@ class NetworkReconciler:
         return after
 
     # -- what the parts share -------------------------------------------------------------------------------
+
+    def var(self, option):
+        """An option's name as the user wrote it (the role's variable, with ``variable_prefix``)."""
+        return f"{self.variable_prefix}{option}"
 
     def tags(self, name=None, **extra):
         return resource_tags(self.identity, self.p["tags"], name=name, **extra)
@@ -216,7 +221,7 @@ class NetworkReconciler:
         ]
         if foreign:
             raise ReconcileError(
-                f"state=absent: the VPC {vpc_id} still holds {', '.join(foreign)}, which this module did not make. "
+                f"{self.var('state')}: absent: the VPC {vpc_id} still holds {', '.join(foreign)}, which this module did not make. "
                 "Tear down the tiers that use the network first (security, cluster, database, ...); nothing was deleted."
             )
 
@@ -224,14 +229,14 @@ class NetworkReconciler:
         unknown = [az for az in self.p["azs"] if az not in self.state.azs]
         if unknown:
             raise ReconcileError(
-                f"azs: {', '.join(unknown)} is not an availability zone of {self.region} "
+                f"{self.var('azs')}: {', '.join(unknown)} is not an availability zone of {self.region} "
                 f"(it has {', '.join(sorted(self.state.azs))})"
             )
         self._check_endpoint_services()
         vpc = self.state.vpc
         if vpc and vpc["CidrBlock"] != self.p["cidr"]:
             raise ReconcileError(
-                f"cidr: the VPC {vpc['VpcId']} has CIDR {vpc['CidrBlock']}, the spec says {self.p['cidr']}. AWS cannot "
+                f"{self.var('cidr')}: the VPC {vpc['VpcId']} has CIDR {vpc['CidrBlock']}, the spec says {self.p['cidr']}. AWS cannot "
                 "change a VPC's primary CIDR: restore the old value, or delete the network and converge again."
             )
         by_cidr = {s["CidrBlock"]: s for s in self.state.subnets}
@@ -239,7 +244,7 @@ class NetworkReconciler:
             existing = by_cidr.get(subnet["cidr"])
             if existing and existing["AvailabilityZone"] != subnet["az"]:
                 raise ReconcileError(
-                    f"subnets: {subnet['cidr']} exists as {existing['SubnetId']} in {existing['AvailabilityZone']}, the spec "
+                    f"{self.var('subnets')}: {subnet['cidr']} exists as {existing['SubnetId']} in {existing['AvailabilityZone']}, the spec "
                     f"puts it in {subnet['az']}. A subnet cannot move between AZs: change the CIDR or delete the subnet."
                 )
 
@@ -258,7 +263,9 @@ class NetworkReconciler:
             except botocore.exceptions.ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "InvalidServiceName":
                     raise
-                missing.append(f"endpoints[{index}]: {short!r} is not a VPC endpoint service of {self.region} ({name})")
+                missing.append(
+                    f"{self.var('endpoints')}[{index}]: {short!r} is not a VPC endpoint service of {self.region} ({name})"
+                )
         if missing:
             raise ReconcileError("; ".join(missing) + "; nothing was created")
 

@@ -30,6 +30,8 @@ from .spec import version_key
 PASSWORD_LENGTH = 32
 PASSWORD_SPECIALS = "!#%^*-_=+"
 HIDDEN = "<kept in Secrets Manager>"
+# The search role's variables where they are not search_<option> (messages name what the user set).
+ROLE_NAMES = {"kms_key_id": "kms_key"}
 
 
 def generate_password():
@@ -66,6 +68,11 @@ class SearchReconciler:
     @property
     def check_mode(self):
         return self.changes.check_mode
+
+    def var(self, option):
+        """An option's name as the user wrote it: with ``variable_prefix``, the role's variable."""
+        prefix = self.p.get("variable_prefix") or ""
+        return prefix + (ROLE_NAMES.get(option, option) if prefix else option)
 
     def tags(self, name):
         return resource_tags(self.identity, self.p.get("tags"), name=name)
@@ -158,14 +165,16 @@ class SearchReconciler:
     def read(self):
         self.domain = st.read_domain(self.os, self.p["name"])
         if self.domain and self.domain.get("Deleted"):
-            raise ReconcileError(f"name: the domain {self.p['name']} is being deleted; wait until it is gone")
+            raise ReconcileError(
+                f"{self.var('name')}: the domain {self.p['name']} is being deleted; wait until it is gone"
+            )
         if self.domain:
             self.tags_now = st.read_tags(self.os, self.domain["ARN"])
         if self.p["fine_grained_access_control"]:
             self.secret = st.read_secret(self.clients["secretsmanager"], self.p["master_user_secret_name"])
             if self.secret and self.secret.get("DeletedDate"):
                 raise ReconcileError(
-                    f"master_user_secret_name: the secret {self.p['master_user_secret_name']} is scheduled for deletion; restore it"
+                    f"{self.var('master_user_secret_name')}: the secret {self.p['master_user_secret_name']} is scheduled for deletion; restore it"
                 )
             self.secret_arn = self.secret["ARN"] if self.secret else None
 
@@ -173,7 +182,7 @@ class SearchReconciler:
         if not self.domain:
             if not self.check_mode and (not self.p["subnet_ids"] or not self.p["security_group_ids"]):
                 raise ReconcileError(
-                    "subnet_ids / security_group_ids: no database subnets or search security group to place the domain in; "
+                    f"{self.var('subnet_ids')} / {self.var('security_group_ids')}: no database subnets or search security group to place the domain in; "
                     "converge playbooks/network.yml and playbooks/security.yml (with a search group) first"
                 )
             return
@@ -182,19 +191,23 @@ class SearchReconciler:
         running = d.get("EngineVersion")
         if running and version_key(p["engine_version"]) < version_key(running):
             problems.append(
-                f"engine_version: {p['engine_version']} is lower than the running {running}; OpenSearch cannot downgrade"
+                f"{self.var('engine_version')}: {p['engine_version']} is lower than the running {running}; OpenSearch cannot downgrade"
             )
         if (d.get("EncryptionAtRestOptions") or {}).get("Enabled") and not p["encryption_at_rest"]:
-            problems.append("encryption_at_rest: AWS cannot turn encryption at rest off")
+            problems.append(f"{self.var('encryption_at_rest')}: AWS cannot turn encryption at rest off")
         key = (d.get("EncryptionAtRestOptions") or {}).get("KmsKeyId")
         if key and p.get("kms_key_id") and key != p["kms_key_id"]:
-            problems.append(f"kms_key_id: the domain is encrypted with {key}; AWS cannot change its key")
+            problems.append(f"{self.var('kms_key_id')}: the domain is encrypted with {key}; AWS cannot change its key")
         if (d.get("NodeToNodeEncryptionOptions") or {}).get("Enabled") and not p["node_to_node_encryption"]:
-            problems.append("node_to_node_encryption: AWS cannot turn node-to-node encryption off")
+            problems.append(f"{self.var('node_to_node_encryption')}: AWS cannot turn node-to-node encryption off")
         if (d.get("AdvancedSecurityOptions") or {}).get("Enabled") and not p["fine_grained_access_control"]:
-            problems.append("fine_grained_access_control: AWS cannot turn fine-grained access control off")
+            problems.append(
+                f"{self.var('fine_grained_access_control')}: AWS cannot turn fine-grained access control off"
+            )
         if not (d.get("VPCOptions") or {}).get("SubnetIds"):
-            problems.append("subnet_ids: the domain has a public endpoint; AWS cannot move it into a VPC")
+            problems.append(
+                f"{self.var('subnet_ids')}: the domain has a public endpoint; AWS cannot move it into a VPC"
+            )
         if problems:
             raise ReconcileError("cannot change the domain in place: " + "; ".join(problems))
 
@@ -218,7 +231,7 @@ class SearchReconciler:
         if self.secret is None:
             if self.domain is not None and fgac_on:
                 raise ReconcileError(
-                    f"master_user_secret_name: the secret {name} is missing but the domain has a master user; "
+                    f"{self.var('master_user_secret_name')}: the secret {name} is missing but the domain has a master user; "
                     "restore the secret (its password is not recoverable from AWS)"
                 )
             if not self.changes.add(f"create secret {name} with a generated master password"):

@@ -79,6 +79,10 @@ class SecurityReconciler:
     def check_mode(self):
         return self.changes.check_mode
 
+    def var(self, option):
+        """An option's name as the user wrote it (the role's variable, with ``variable_prefix``)."""
+        return f"{self.p.get('variable_prefix') or ''}{option}"
+
     def tags(self, name=None, **extra):
         return resource_tags(self.identity, self.p.get("tags"), name=name, **extra)
 
@@ -221,14 +225,14 @@ class GroupsPart:
     def check(self):
         if not self.vpc_id and not self.o.check_mode:
             raise ReconcileError(
-                f"vpc_id: no VPC of the network tier for {self.o.p['platform']}-{self.o.p['environment']} in "
+                f"{self.o.var('vpc_id')}: no VPC of the network tier for {self.o.p['platform']}-{self.o.p['environment']} in "
                 f"{self.o.region} (tags stackops:component=network); converge playbooks/network.yml first, or give vpc_id"
             )
         for key, group in self.ours.items():
             wanted = self._description(key)
             if group.get("Description") != wanted:
                 self.o.warnings.append(
-                    f"groups: {group['GroupName']} ({group['GroupId']}) has the description {group.get('Description')!r}, "
+                    f"{self.o.var('groups')}: {group['GroupName']} ({group['GroupId']}) has the description {group.get('Description')!r}, "
                     f"the spec says {wanted!r}; AWS cannot change a group's description (it is kept)"
                 )
 
@@ -341,7 +345,8 @@ class GroupsPart:
             label = f"security group {group['GroupName']} ({group['GroupId']})"
             if not self.o.p.get("purge_groups"):
                 self.o.warnings.append(
-                    f"{label} is tagged as part of this tier but not in groups; set purge_groups to delete it"
+                    f"{label} is tagged as part of this tier but not in {self.o.var('groups')}; set "
+                    f"{self.o.var('purge_groups')} to delete it"
                 )
                 continue
             self.o.defer(f"delete {label}", lambda group=group: self._delete(group))
@@ -419,7 +424,7 @@ class KeysPart:
             tags = st.kms_tags(st.paginate(self.kms, "list_resource_tags", "Tags", KeyId=key_id))
             if st.is_managed(tags, self.o.identity) and tags.get(st.TAG_PURPOSE) == purpose:
                 self.o.warnings.append(
-                    f"kms_keys: {alias} ({key_id}) is not in the spec; it is kept (schedule its deletion by hand when "
+                    f"{self.o.var('kms_keys')}: {alias} ({key_id}) is not in the spec; it is kept (schedule its deletion by hand when "
                     "nothing encrypted with it is needed any more)"
                 )
 
@@ -455,7 +460,7 @@ class KeysPart:
     def check(self):
         for purpose, found_id in self.found.items():
             key_id = found_id
-            where = f"kms_keys[{list(self.desired).index(purpose)}] ({purpose})"
+            where = f"{self.o.var('kms_keys')}[{list(self.desired).index(purpose)}] ({purpose})"
             if key_id is None:
                 candidates = self.scanned.get(purpose, [])
                 live = [k for k in candidates if self.o.state.keys[k]["metadata"].get("KeyState") != "PendingDeletion"]
@@ -708,7 +713,7 @@ class SecretsPart:
             current = self.o.state.secrets.get(name)
             if current and current.get("DeletedDate"):
                 raise ReconcileError(
-                    f"secrets[{index}] ({secret['key']}): {name} is scheduled for deletion (on {current['DeletedDate']}); "
+                    f"{self.o.var('secrets')}[{index}] ({secret['key']}): {name} is scheduled for deletion (on {current['DeletedDate']}); "
                     f"restore it (aws secretsmanager restore-secret --secret-id {name}) and converge again, or give the "
                     "secret another name"
                 )
@@ -746,7 +751,9 @@ class SecretsPart:
                 continue
             self.result_secrets[secret["key"]] = st.secret_summary(current)
             if not st.is_managed(st.tags_of(current), self.o.identity):
-                self.o.warnings.append(f"secrets: adopting {name}, which exists without this tier's tags")
+                self.o.warnings.append(
+                    f"{self.o.var('secrets')}: adopting {name}, which exists without this tier's tags"
+                )
             updates = {}
             if (current.get("Description") or "") != description:
                 updates["Description"] = description
@@ -790,7 +797,8 @@ class SecretsPart:
                 continue
             if not self.o.p.get("purge_secrets"):
                 self.o.warnings.append(
-                    f"secret {name} is tagged as part of this tier but not in secrets; set purge_secrets to delete it"
+                    f"secret {name} is tagged as part of this tier but not in {self.o.var('secrets')}; set "
+                    f"{self.o.var('purge_secrets')} to delete it"
                 )
                 continue
             window = self.o.p.get("secrets_recovery_window_days") or 30

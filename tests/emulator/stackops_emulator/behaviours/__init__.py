@@ -26,6 +26,7 @@ from .elasticache_replica_count import ElastiCacheReplicaCount
 from .elasticache_replication_group_members import ElastiCacheReplicationGroupMembers
 from .elasticache_status import ElastiCacheStatusTransitions
 from .elbv2_default_attributes import Elbv2DefaultAttributes
+from .elbv2_idempotent_creates import Elbv2IdempotentCreates
 from .opensearch_domain_processing import OpenSearchDomainProcessing
 from .rds_adjacent_windows import RdsAdjacentWindows
 from .rds_cross_region_replica import RdsCrossRegionReplica
@@ -45,6 +46,7 @@ def all_behaviours():
         ClientRequestTokenIdempotency(),
         Ec2SecurityGroupRuleDescription(),
         Ec2NatGatewayDeleteDisassociates(),
+        Elbv2IdempotentCreates(),
         RdsPerformanceInsights(),
         RdsPortNumber(),
         RdsPendingModifications(),
