@@ -24,14 +24,17 @@ from .elasticache_parameter_groups import ElastiCacheParameterGroups
 from .elasticache_replica_count import ElastiCacheReplicaCount
 from .elasticache_replication_group_members import ElastiCacheReplicationGroupMembers
 from .elasticache_status import ElastiCacheStatusTransitions
+from .elasticache_test_failover import ElastiCacheTestFailover
 from .opensearch_domain_processing import OpenSearchDomainProcessing
 from .rds_adjacent_windows import RdsAdjacentWindows
 from .rds_cross_region_replica import RdsCrossRegionReplica
+from .rds_failover import RdsFailover
 from .rds_parameter_group_not_found import RdsParameterGroupNotFound
 from .rds_pending_modifications import RdsPendingModifications
 from .rds_performance_insights import RdsPerformanceInsights
 from .rds_port_number import RdsPortNumber
 from .route53_caller_reference import Route53CallerReference
+from .route53_health_check_status import Route53HealthCheckStatus
 from .s3_bucket_policy_conditions import S3BucketPolicyConditions
 from .s3_replication import S3Replication
 
@@ -48,12 +51,14 @@ def all_behaviours():
         RdsCrossRegionReplica(),
         RdsAdjacentWindows(),
         RdsParameterGroupNotFound(),
+        RdsFailover(),
         # ElastiCache: the status transitions see a request first (they refuse writes to a busy group).
         ElastiCacheStatusTransitions(),
         ElastiCacheParameterGroups(),
         ElastiCacheReplicationGroupMembers(),
         ElastiCacheModifyReplicationGroup(),
         ElastiCacheReplicaCount(),
+        ElastiCacheTestFailover(),
         EcsServiceDeployments(),
         *eks_behaviours(),
         ElastiCacheDeleteCacheSubnetGroup(),
@@ -63,6 +68,7 @@ def all_behaviours():
         AcmDnsValidation(),
         CloudFrontDistributions(),
         Route53CallerReference(),
+        Route53HealthCheckStatus(),
         CloudWatchAlarms(),
         BackupJobs(),
     ]
