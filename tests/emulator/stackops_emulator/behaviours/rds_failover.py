@@ -127,10 +127,6 @@ class RdsFailover:
                 dict(kind=kind, region=region, identifier=identifier, due=self._clock() + seconds, **extra)
             )
 
-    def _busy(self, kind, region, identifier):
-        with self._lock:
-            return any(p["region"] == region and p["identifier"] == identifier for p in self._pending)
-
     def _settle(self):
         now = self._clock()
         with self._lock:
