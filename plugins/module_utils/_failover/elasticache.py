@@ -209,7 +209,8 @@ class CacheFailover:
             return (found, now, recent) if now and now != old and finished else None
 
         with self.phases.phase("wait") as phase:
-            if not self.p["wait"]:
+            # Check mode plans only: a test in progress is reported, a real run waits for it (and records it done).
+            if not self.p["wait"] or self.changes.check_mode:
                 phase["outcome"] = "skipped"
                 return
             found, now, recent = wait_for(

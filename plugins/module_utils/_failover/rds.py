@@ -106,7 +106,8 @@ class RdsFailover:
         )
 
     def _wait(self, check, what):
-        if not self.p["wait"]:
+        # Check mode plans only: a failover in progress is reported, a real run waits for it (and records it done).
+        if not self.p["wait"] or self.changes.check_mode:
             return None
         return wait_for(check, self.p["wait_timeout"], what, delay=1.0, max_delay=5.0)
 
