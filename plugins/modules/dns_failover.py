@@ -96,7 +96,9 @@ from ansible_collections.stackops.platform.plugins.module_utils.platform import 
 
 def main():
     module = AnsibleAWSModule(
-        argument_spec=dict(zone=dict(type="str", required=True), record_name=dict(type="str", required=True), **WAIT_ARGUMENT_SPEC),
+        argument_spec=dict(
+            zone=dict(type="str", required=True), record_name=dict(type="str", required=True), **WAIT_ARGUMENT_SPEC
+        ),
         supports_check_mode=True,
     )
     run_reconciler(

@@ -73,7 +73,9 @@ def instance(emulator, identifier, region="us-east-1"):
 
 
 def cache_primary(emulator):
-    group = emulator.boto3_client("elasticache").describe_replication_groups(ReplicationGroupId=CACHE)["ReplicationGroups"][0]
+    group = emulator.boto3_client("elasticache").describe_replication_groups(ReplicationGroupId=CACHE)[
+        "ReplicationGroups"
+    ][0]
     members = group["NodeGroups"][0]["NodeGroupMembers"]
     return next(m for m in members if m["CurrentRole"] == "primary")
 
@@ -100,7 +102,9 @@ def interrupted(emulator, name, records, operation, limit=PRIMARY, **extra):
         "--limit",
         limit,
         "-e",
-        json.dumps({"aws_endpoint_url": emulator.url, "aws_access_key": "emulator", "aws_secret_key": "emulator", **extra}),
+        json.dumps(
+            {"aws_endpoint_url": emulator.url, "aws_access_key": "emulator", "aws_secret_key": "emulator", **extra}
+        ),
     ]
     environment = {**os.environ, **emulator.environment(), "STACKOPS_TIMELINE_DIR": str(records)}
     process = subprocess.Popen(
@@ -259,7 +263,9 @@ def test_region_failover_promotes_switches_dns_scales_and_a_rerun_changes_nothin
     assert primary_lb != dr_lb
     check = platform.boto3_client("route53").get_health_check(HealthCheckId=pair["primary"]["HealthCheckId"])
     # The primary region is down: Route 53's checkers see its load balancer fail.
-    platform.configure("route53-health-check-status", failing=[check["HealthCheck"]["HealthCheckConfig"]["FullyQualifiedDomainName"]])
+    platform.configure(
+        "route53-health-check-status", failing=[check["HealthCheck"]["HealthCheckConfig"]["FullyQualifiedDomainName"]]
+    )
     # Pilot light: the DR region runs fewer tasks than the primary.
     platform.boto3_client("ecs", "us-west-2").update_service(cluster="demo-local", service="api", desiredCount=1)
     primary_api = ecs_service(platform, "us-east-1", "api")["desiredCount"]
@@ -281,7 +287,9 @@ def test_region_failover_promotes_switches_dns_scales_and_a_rerun_changes_nothin
     assert any(line.startswith("recovery target: 60 min (platform_rto_minutes): took ") for line in summary)
     record = record_of(stack, summary)
     assert record["runbook"] == "region_failover" and record["outcome"] == "ok"
-    assert {"Promote the DR replica " + DR_DB, "Answer api.demo.example.com from us-west-2"} <= {t["task"] for t in record["tasks"]}
+    assert {"Promote the DR replica " + DR_DB, "Answer api.demo.example.com from us-west-2"} <= {
+        t["task"] for t in record["tasks"]
+    }
 
     platform.clear_calls()
     again = runbook(platform, "region_failover", stack, limit=DR)
@@ -368,7 +376,7 @@ def test_bad_input_is_refused_before_any_call(bad_input_runs, name):
 
 
 @pytest.mark.parametrize(
-    ("name", "case"), [(name, case) for name, cases in BAD_INPUT.items() for case in cases], ids=lambda v: str(v)
+    ("name", "case"), [(name, case) for name, cases in BAD_INPUT.items() for case in cases], ids=str
 )
 def test_bad_input_names_the_variable(bad_input_runs, name, case):
     run, _calls = bad_input_runs[name]

@@ -58,7 +58,9 @@ class DnsFailover:
     def zone_id(self):
         zone = _fqdn(self.p["zone"])
         answer = self.route53.list_hosted_zones_by_name(DNSName=zone, aws_retry=True)
-        found = [z for z in answer.get("HostedZones", []) if z["Name"].lower() == zone and not z["Config"].get("PrivateZone")]
+        found = [
+            z for z in answer.get("HostedZones", []) if z["Name"].lower() == zone and not z["Config"].get("PrivateZone")
+        ]
         if not found:
             raise PreconditionFailed(f"zone: no public hosted zone {zone}")
         return found[0]["Id"].rsplit("/", 1)[-1]
@@ -73,7 +75,11 @@ class DnsFailover:
             StartRecordName=name,
             StartRecordType="A",
         )
-        found = {r.get("Failover"): r for r in records if r["Name"].lower() == name and r["Type"] == "A" and r.get("Failover")}
+        found = {
+            r.get("Failover"): r
+            for r in records
+            if r["Name"].lower() == name and r["Type"] == "A" and r.get("Failover")
+        }
         if "PRIMARY" not in found or "SECONDARY" not in found:
             raise PreconditionFailed(
                 f"record_name: {name} is not a Route 53 failover pair (PRIMARY and SECONDARY A records) in {self.p['zone']}; "
@@ -130,7 +136,11 @@ class DnsFailover:
                 )
         with self.phases.phase("switch"):
             if not pinned:
-                record = {k: v for k, v in primary.items() if k not in ("HealthCheckId", "AliasTarget", "ResourceRecords", "TTL")}
+                record = {
+                    k: v
+                    for k, v in primary.items()
+                    if k not in ("HealthCheckId", "AliasTarget", "ResourceRecords", "TTL")
+                }
                 for key in ("AliasTarget", "ResourceRecords", "TTL"):
                     if key in secondary:
                         record[key] = secondary[key]
@@ -150,7 +160,9 @@ class DnsFailover:
                 )["ChangeInfo"]
                 if self.p["wait"]:
                     wait_for(
-                        lambda: self.route53.get_change(Id=change["Id"], aws_retry=True)["ChangeInfo"]["Status"] == "INSYNC",
+                        lambda: (
+                            self.route53.get_change(Id=change["Id"], aws_retry=True)["ChangeInfo"]["Status"] == "INSYNC"
+                        ),
                         self.p["wait_timeout"],
                         f"the change of {name} to be INSYNC",
                         delay=1.0,

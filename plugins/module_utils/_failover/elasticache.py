@@ -114,7 +114,9 @@ class CacheFailover:
         """A test failover of this group that has not finished: its call event with no later "Finished recovery"
         event from one of the group's nodes."""
         group_id = self.p["replication_group_id"]
-        called = [e for e in events if e.get("SourceIdentifier") == group_id and e.get("Message", "").startswith(CALLED)]
+        called = [
+            e for e in events if e.get("SourceIdentifier") == group_id and e.get("Message", "").startswith(CALLED)
+        ]
         if not called:
             return None
         last = called[-1]

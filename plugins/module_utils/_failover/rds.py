@@ -163,7 +163,11 @@ class RdsFailover:
                 self.warnings.append(f"{identifier}: a failover from {old} is already in progress; waiting for it")
                 self.started_at = _utcnow() - datetime.timedelta(seconds=self.p["wait_timeout"])
             else:
-                where = f" to its standby in {db.get('SecondaryAvailabilityZone')}" if db.get("SecondaryAvailabilityZone") else ""
+                where = (
+                    f" to its standby in {db.get('SecondaryAvailabilityZone')}"
+                    if db.get("SecondaryAvailabilityZone")
+                    else ""
+                )
                 if not self.changes.add(f"fail over {identifier} from {zone}{where} (reboot with failover)"):
                     self.outcome["new_az"] = db.get("SecondaryAvailabilityZone")
                     return
@@ -279,7 +283,9 @@ class RdsFailover:
             return found if now and now != old and (target is None or now == target) else None
 
         with self.phases.phase("wait") as phase:
-            found = self._wait(done, f"Aurora cluster {identifier} to be available with {target or 'another writer'} writing")
+            found = self._wait(
+                done, f"Aurora cluster {identifier} to be available with {target or 'another writer'} writing"
+            )
             if found is None:
                 phase["outcome"] = "skipped"
                 return

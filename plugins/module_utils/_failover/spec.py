@@ -106,7 +106,10 @@ def dns_errors(params):
             errors.append(f"{name}: required")
         elif not _DOMAIN.match(str(value).lower()):
             errors.append(f"{name}: {value!r} is not a domain name")
-    zone, record = str(params.get("zone") or "").lower().rstrip("."), str(params.get("record_name") or "").lower().rstrip(".")
+    zone, record = (
+        str(params.get("zone") or "").lower().rstrip("."),
+        str(params.get("record_name") or "").lower().rstrip("."),
+    )
     if zone and record and record != zone and not record.endswith("." + zone):
         errors.append(f"record_name: {record} is not in the zone {zone}")
     _bounded(errors, params, "wait_timeout", 1, 86400)
@@ -142,7 +145,9 @@ def runbook_errors(inputs, runbook):
             if _set(inputs.get(name)) and not aurora:
                 errors.append(f"{name}: only for an Aurora database (this inventory's engine is {engine})")
         if _set(zone) and aurora:
-            errors.append("expected_az: only for an RDS instance (this inventory's database is Aurora: use expected_writer)")
+            errors.append(
+                "expected_az: only for an RDS instance (this inventory's database is Aurora: use expected_writer)"
+            )
     if runbook == "db_promote_replica":
         replica = inputs.get("replica")
         if not _set(replica):
