@@ -29,7 +29,7 @@ INVENTORY, PRIMARY, DR = "inventories/local", "local-use1", "local-usw2"
 NAMES = ("failover_rds", "failover_cache", "region_failover")
 AWS_WAIT = {"failover_rds": 3.0, "failover_cache": 3.0, "region_failover": 3.0}
 TARGET_OVERHEAD_S = 5.0
-DR_DB = "demo-local-db-dr"
+DB, DR_DB, CACHE = "demo-local-db", "demo-local-db-dr", "demo-local-cache"
 
 
 def _environment(emulator):
@@ -117,10 +117,24 @@ def bench_runbooks(emulator_class, names, repeat, progress, bench_line):
         for index in range(repeat):
             if "failover_rds" in names:
                 progress(f"failover: db_failover round {index + 1}/{repeat}")
-                rounds["failover_rds"].append(_run(emulator, "playbooks/runbooks/db_failover.yml", PRIMARY))
+                # Each round is a deliberate new failover: it states where the primary is now.
+                zone = emulator.boto3_client("rds").describe_db_instances(DBInstanceIdentifier=DB)["DBInstances"][0][
+                    "AvailabilityZone"
+                ]
+                rounds["failover_rds"].append(
+                    _run(emulator, "playbooks/runbooks/db_failover.yml", PRIMARY, "-e", f"expected_az={zone}")
+                )
             if "failover_cache" in names:
                 progress(f"failover: cache_failover round {index + 1}/{repeat}")
-                rounds["failover_cache"].append(_run(emulator, "playbooks/runbooks/cache_failover.yml", PRIMARY))
+                group = emulator.boto3_client("elasticache").describe_replication_groups(ReplicationGroupId=CACHE)
+                primary = next(
+                    m["CacheClusterId"]
+                    for m in group["ReplicationGroups"][0]["NodeGroups"][0]["NodeGroupMembers"]
+                    if m["CurrentRole"] == "primary"
+                )
+                rounds["failover_cache"].append(
+                    _run(emulator, "playbooks/runbooks/cache_failover.yml", PRIMARY, "-e", f"expected_primary={primary}")
+                )
             if "region_failover" in names:
                 if index:
                     progress("failover: putting the DR side back (untimed)")

@@ -18,7 +18,8 @@ description:
   - Idempotent by intent. With O(expected_primary), a shard whose primary is already another node reports ok and
     does nothing, and a test in progress is waited for. Without it, the replication group carries the intent while
     the test runs (tags C(stackops:failover-from), C(stackops:failover-state)), so a rerun after an interrupted
-    run waits for the test it started instead of starting another.
+    run waits for the test it started instead of starting another; a test that started less than O(wait_timeout)
+    seconds ago and is done counts as the rerun's own (state O(expected_primary) to test again).
   - Check mode makes no write call; the preflight checks run.
 author:
   - stackops platform engineers (@stackops)

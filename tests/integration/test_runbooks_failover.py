@@ -147,6 +147,9 @@ def test_db_failover_moves_the_primary_to_the_other_az_and_records_the_timeline(
     assert [p["phase"] for p in task["phases"]] == ["preflight", "failover", "wait", "verify"]
 
     platform.clear_calls()
+    rerun = runbook(platform, "db_failover", stack)  # no expected_az: the failover it just made counts as done
+    assert rerun.rc == 0, rerun.messages()
+    assert writes(platform) == [] and instance(platform, DB)["AvailabilityZone"] == after["AvailabilityZone"]
     again = runbook(platform, "db_failover", stack, expected_az=before["AvailabilityZone"])
     assert again.rc == 0, again.messages()
     assert again.changed() == 0 and writes(platform) == []
@@ -156,7 +159,8 @@ def test_db_failover_moves_the_primary_to_the_other_az_and_records_the_timeline(
 def test_an_interrupted_db_failover_rerun_does_not_fail_over_twice(platform, stack):
     platform.configure("rds-failover", failover_seconds=6)
     start = instance(platform, DB)
-    interrupted(platform, "db_failover", stack, "RebootDBInstance")
+    # A deliberate second failover states where the primary is now (the first test's failover is recent).
+    interrupted(platform, "db_failover", stack, "RebootDBInstance", expected_az=start["AvailabilityZone"])
     assert instance(platform, DB)["DBInstanceStatus"] == "rebooting"  # killed mid-failover
     run = runbook(platform, "db_failover", stack)
     assert run.rc == 0, run.messages()
@@ -186,7 +190,7 @@ def test_cache_failover_moves_the_primary_to_a_replica(platform, stack):
 def test_an_interrupted_cache_failover_rerun_waits_for_it(platform, stack):
     platform.configure("elasticache-test-failover", failover_seconds=6)
     before = cache_primary(platform)
-    interrupted(platform, "cache_failover", stack, "TestFailover")
+    interrupted(platform, "cache_failover", stack, "TestFailover", expected_primary=before["CacheClusterId"])
     run = runbook(platform, "cache_failover", stack)
     assert run.rc == 0, run.messages()
     assert writes(platform, "TestFailover") == ["TestFailover"]
@@ -218,7 +222,14 @@ def test_check_mode_and_a_missing_confirm_write_nothing(platform, stack):
 
 def test_a_confirmed_failover_of_a_protected_environment_goes_ahead(platform, stack):
     before = instance(platform, DB)
-    run = runbook(platform, "db_failover", stack, confirm=DB, platform_protected_environments=["local"])
+    run = runbook(
+        platform,
+        "db_failover",
+        stack,
+        expected_az=before["AvailabilityZone"],
+        confirm=DB,
+        platform_protected_environments=["local"],
+    )
     assert run.rc == 0, run.messages()
     assert instance(platform, DB)["AvailabilityZone"] == before["SecondaryAvailabilityZone"]
 
@@ -287,7 +298,7 @@ def test_region_failover_promotes_switches_dns_scales_and_a_rerun_changes_nothin
     assert any(line.startswith("recovery target: 60 min (platform_rto_minutes): took ") for line in summary)
     record = record_of(stack, summary)
     assert record["runbook"] == "region_failover" and record["outcome"] == "ok"
-    assert {"Promote the DR replica " + DR_DB, "Answer api.demo.example.com from us-west-2"} <= {
+    assert {"Promote the DR replica " + DR_DB, "Point the API's name at the DR region us-west-2"} <= {
         t["task"] for t in record["tasks"]
     }
 

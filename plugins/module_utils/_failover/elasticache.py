@@ -25,9 +25,12 @@ from ..platform import Phases
 from ..platform import PreconditionFailed
 from ..platform import not_found
 from ..platform import wait_for
+from .rds import TAG_AT
 from .rds import TAG_FROM
 from .rds import TAG_STATE
+from .rds import intent
 from .rds import phase_seconds
+from .rds import stamp
 
 CALLED = "Test Failover API called for node group"
 FINISHED = "Finished recovery for cache nodes"
@@ -149,7 +152,8 @@ class CacheFailover:
             arn = group.get("ARN")
             tags = self._tags(arn)
             interrupted = tags.get(TAG_STATE) == "started"
-            expected = self.p.get("expected_primary") or (tags.get(TAG_FROM) if interrupted else None)
+            recorded, note = (None, None) if self.p.get("expected_primary") else intent(tags, self.p, group_id)
+            expected = self.p.get("expected_primary") or recorded
             running = self._in_progress(events, set(members) | set(group.get("MemberClusters", [])))
             self.outcome = dict(
                 replication_group_id=group_id,
@@ -173,6 +177,8 @@ class CacheFailover:
                     new_az=(members.get(primary) or {}).get("PreferredAvailabilityZone"),
                     already_done=True,
                 )
+                if note:
+                    self.warnings.append(note)
                 if interrupted and arn and self.changes.add(f"record the failover of {group_id} to {primary} as done"):
                     self._mark(arn, **{TAG_STATE: "done"})
                 return
@@ -192,7 +198,7 @@ class CacheFailover:
                     return
                 self.started_at = _utcnow()
                 if arn:
-                    self._mark(arn, **{TAG_FROM: primary, TAG_STATE: "started"})
+                    self._mark(arn, **{TAG_FROM: primary, TAG_STATE: "started", TAG_AT: stamp()})
                 self.ec.test_failover(ReplicationGroupId=group_id, NodeGroupId=shard_id, aws_retry=True)
                 self.outcome["failed_over"] = True
 

@@ -31,6 +31,39 @@ from ..platform import wait_for
 
 TAG_FROM = "stackops:failover-from"
 TAG_STATE = "stackops:failover-state"
+TAG_AT = "stackops:failover-at"
+
+
+def intent(tags, params, what):
+    """What a failover recorded on the target says this run should move away from, or None.
+
+    A failover still marked ``started`` was interrupted (or is running): its origin is the intent. One marked
+    ``done`` less than ``wait_timeout`` seconds ago may be this very run's, finished by a module process that
+    outlived an interrupted ansible-playbook: its origin is the intent too, so that a rerun reports it done
+    instead of failing over a second time (a deliberate second failover states ``expected_*``).
+    """
+    state, origin = tags.get(TAG_STATE), tags.get(TAG_FROM)
+    if not origin or state not in ("started", "done"):
+        return None, None
+    if state == "started":
+        return origin, f"{what}: a failover from {origin} was started at {tags.get(TAG_AT, '?')}"
+    try:
+        at = datetime.datetime.fromisoformat(tags.get(TAG_AT, ""))
+    except ValueError:
+        return None, None
+    age = (_utcnow() - at).total_seconds()
+    if age > params["wait_timeout"]:
+        return None, None
+    return origin, (
+        f"{what}: failed over from {origin} {int(age)} s ago (within wait_timeout): taken as this run's failover; "
+        "state what is primary now (expected_*) to fail over again"
+    )
+
+
+def stamp():
+    return _utcnow().isoformat(timespec="seconds")
+
+
 ACTIONS = ("failover", "promote")
 
 
@@ -121,7 +154,8 @@ class RdsFailover:
                 raise PreconditionFailed(f"db_instance_identifier: no DB instance {identifier} in {self.region}")
             tags, zone, status = _tags(db), db.get("AvailabilityZone"), db["DBInstanceStatus"]
             interrupted = tags.get(TAG_STATE) == "started"
-            expected = self.p.get("expected_primary_az") or (tags.get(TAG_FROM) if interrupted else None)
+            recorded, note = (None, None) if self.p.get("expected_primary_az") else intent(tags, self.p, identifier)
+            expected = self.p.get("expected_primary_az") or recorded
             self.outcome = dict(
                 action="failover",
                 kind="multi_az",
@@ -142,6 +176,8 @@ class RdsFailover:
                 # The primary already moved away from where the caller expected it: done before (maybe by a run
                 # that was interrupted after the failover started). Nothing to do but record it.
                 self.outcome.update(new_az=zone, already_done=True)
+                if note:
+                    self.warnings.append(note)
                 if interrupted and self.changes.add(f"record the failover of {identifier} to {zone} as done"):
                     self._mark(db["DBInstanceArn"], **{TAG_STATE: "done"})
                 return
@@ -172,7 +208,7 @@ class RdsFailover:
                     self.outcome["new_az"] = db.get("SecondaryAvailabilityZone")
                     return
                 self.started_at = _utcnow()
-                self._mark(db["DBInstanceArn"], **{TAG_FROM: zone, TAG_STATE: "started"})
+                self._mark(db["DBInstanceArn"], **{TAG_FROM: zone, TAG_STATE: "started", TAG_AT: stamp()})
                 self.rds.reboot_db_instance(DBInstanceIdentifier=identifier, ForceFailover=True, aws_retry=True)
                 self.outcome["failed_over"] = True
         with self.phases.phase("wait") as phase:
@@ -214,7 +250,8 @@ class RdsFailover:
             writer = next((name for name, m in members.items() if m.get("IsClusterWriter")), None)
             tags, status = _tags(cluster), cluster["Status"]
             interrupted = tags.get(TAG_STATE) == "started"
-            expected = self.p.get("expected_writer") or (tags.get(TAG_FROM) if interrupted else None)
+            recorded, note = (None, None) if self.p.get("expected_writer") else intent(tags, self.p, identifier)
+            expected = self.p.get("expected_writer") or recorded
             instances = {
                 d["DBInstanceIdentifier"]: d
                 for d in self.rds.describe_db_instances(
@@ -244,6 +281,8 @@ class RdsFailover:
                     new_az=(instances.get(writer) or {}).get("AvailabilityZone"),
                     already_done=True,
                 )
+                if note:
+                    self.warnings.append(note)
                 if interrupted and self.changes.add(f"record the failover of {identifier} to {writer} as done"):
                     self._mark(cluster["DBClusterArn"], **{TAG_STATE: "done"})
                 return
@@ -269,7 +308,7 @@ class RdsFailover:
                 ):
                     return
                 self.started_at = _utcnow()
-                self._mark(cluster["DBClusterArn"], **{TAG_FROM: writer, TAG_STATE: "started"})
+                self._mark(cluster["DBClusterArn"], **{TAG_FROM: writer, TAG_STATE: "started", TAG_AT: stamp()})
                 self.rds.failover_db_cluster(
                     DBClusterIdentifier=identifier, TargetDBInstanceIdentifier=target, aws_retry=True
                 )
