@@ -18,9 +18,11 @@ description:
     for a cross-region replica, the DR region) and waits until it is available and no longer a replica.
   - Idempotent by intent. With O(expected_primary_az) (or O(expected_writer)), a primary that is already elsewhere
     means the failover happened: the module reports ok and does nothing. Without them, the target carries the
-    intent while a failover runs (tags C(stackops:failover-from), C(stackops:failover-state)), so a rerun after an
-    interrupted run waits for the failover it started instead of starting a second one. A standalone instance is
-    already promoted; one being promoted is waited for.
+    intent while a failover runs (tags C(stackops:failover-from), C(stackops:failover-state), C(stackops:failover-at)),
+    so a rerun after an interrupted run waits for the failover it started instead of starting a second one; a
+    failover that started less than O(wait_timeout) seconds ago and is done counts as the rerun's own (state
+    O(expected_primary_az) to fail over again). A standalone instance is already promoted; one being promoted is
+    waited for.
   - Check mode makes no write call and returns what would happen (the preflight checks run).
 author:
   - stackops platform engineers (@stackops)
