@@ -9,13 +9,13 @@ short_description: Make a Route 53 failover pair answer its SECONDARY (the DR re
 version_added: 0.2.0
 description:
   - Reads the failover pair the edge tier makes for O(record_name) (PRIMARY to the primary region's load balancer with
-    a health check, SECONDARY to the DR region's), checks the PRIMARY's health check (GetHealthCheckStatus: how many
+    a health check, SECONDARY to the DR region's), checks the PRIMARY's health check (GetHealthCheckStatus, how many
     Route 53 checkers see the primary region's endpoint healthy), then points the PRIMARY record at the SECONDARY's
     target without the health check, so that Route 53 answers the DR region whatever the primary region's endpoint
     does (after a region failover the primary region's database is stale). Waits until the change is C(INSYNC) and
     reads the pair back.
   - A pair already pointing at the DR region reports ok and changes nothing. Converging the edge tier again
-    (C(playbooks/edge.yml)) puts the primary region back: that is the failback.
+    (C(playbooks/edge.yml)) puts the primary region back, which is the failback.
   - Check mode makes no write call.
 author:
   - stackops platform engineers (@stackops)

@@ -10,14 +10,14 @@ version_added: 0.2.0
 description:
   - B(failover) of an RDS instance (O(db_instance_identifier)) reboots it with C(ForceFailover) after checking that
     Multi-AZ is on and the instance is available, then waits until it is available with its primary in the other
-    Availability Zone. Returns the old and new AZ, the endpoint (unchanged: a DNS name that now points at the new
+    Availability Zone. Returns the old and new AZ, the endpoint (unchanged, a DNS name that now points at the new
     primary) and the measured time.
   - B(failover) of an Aurora cluster (O(db_cluster_identifier)) fails over to O(target_instance) or, without it, to
     the best reader (lowest promotion tier, then one outside the writer's AZ), and waits until that reader writes.
-  - B(promote) turns the read replica O(db_instance_identifier) into a standalone instance (in the module's region:
+  - B(promote) turns the read replica O(db_instance_identifier) into a standalone instance (in the module's region;
     for a cross-region replica, the DR region) and waits until it is available and no longer a replica.
   - Idempotent by intent. With O(expected_primary_az) (or O(expected_writer)), a primary that is already elsewhere
-    means the failover happened: the module reports ok and does nothing. Without them, the target carries the
+    means the failover happened, so the module reports ok and does nothing. Without them, the target carries the
     intent while a failover runs (tags C(stackops:failover-from), C(stackops:failover-state), C(stackops:failover-at)),
     so a rerun after an interrupted run waits for the failover it started instead of starting a second one; a
     failover that started less than O(wait_timeout) seconds ago and is done counts as the rerun's own (state
