@@ -225,8 +225,8 @@ class CacheFailover:
                 done,
                 self.p["wait_timeout"],
                 f"{group_id} shard {shard_id} to have a new primary and finish recovering {old}",
-                delay=1.0,
-                max_delay=5.0,
+                delay=0.5,
+                max_delay=2.0,  # a describe every 2 s at most: the end is seen soon, well within API rate limits
             )
             self.outcome["aws_seconds"] = phase_seconds(phase)
         with self.phases.phase("verify"):

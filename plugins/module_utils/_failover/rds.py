@@ -142,7 +142,8 @@ class RdsFailover:
         # Check mode plans only: a failover in progress is reported, a real run waits for it (and records it done).
         if not self.p["wait"] or self.changes.check_mode:
             return None
-        return wait_for(check, self.p["wait_timeout"], what, delay=1.0, max_delay=5.0)
+        # A describe every 2 s at most: the end is seen soon after it happens, well within API rate limits.
+        return wait_for(check, self.p["wait_timeout"], what, delay=0.5, max_delay=2.0)
 
     # -- Multi-AZ instance --------------------------------------------------------------------------------------------
 
