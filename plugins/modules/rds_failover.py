@@ -110,7 +110,7 @@ failover:
       description: The endpoint address (the instance's, or the cluster's writer endpoint).
       type: str
     failed_over:
-      description: Whether this run started a failover (or promoted, see RV(failover.promoted)).
+      description: Whether this run started a failover (for a promotion, C(promoted) says whether it promoted).
       type: bool
     already_done:
       description: Whether the failover or promotion had happened before this run.
