@@ -32,8 +32,9 @@ TAG_PLATFORM = "stackops:platform"
 TAG_ENVIRONMENT = "stackops:environment"
 TAG_COMPONENT = "stackops:component"
 # Tags other systems put on our resources (EKS, Karpenter, AWS itself): never purged.
-# and the revision history runbooks keep on ECS services (stackops:deploy-from/-to/-kind, see _ecs/rollout.py).
-FOREIGN_TAG_PREFIXES = ("aws:", "kubernetes.io/cluster/", "karpenter.sh/", "stackops:deploy-")
+# and the revision history runbooks keep on ECS services (stackops:deploy-from/-to/-kind, see _ecs/rollout.py),
+# and the intent a failover in progress leaves on its database or cache (stackops:failover-*, see _failover/).
+FOREIGN_TAG_PREFIXES = ("aws:", "kubernetes.io/cluster/", "karpenter.sh/", "stackops:deploy-", "stackops:failover-")
 
 # Module options every platform module takes besides amazon.aws's connection options.
 IDENTITY_ARGUMENT_SPEC = dict(

@@ -27,14 +27,17 @@ from .elasticache_replication_group_members import ElastiCacheReplicationGroupMe
 from .elasticache_status import ElastiCacheStatusTransitions
 from .elbv2_default_attributes import Elbv2DefaultAttributes
 from .elbv2_idempotent_creates import Elbv2IdempotentCreates
+from .elasticache_test_failover import ElastiCacheTestFailover
 from .opensearch_domain_processing import OpenSearchDomainProcessing
 from .rds_adjacent_windows import RdsAdjacentWindows
 from .rds_cross_region_replica import RdsCrossRegionReplica
+from .rds_failover import RdsFailover
 from .rds_parameter_group_not_found import RdsParameterGroupNotFound
 from .rds_pending_modifications import RdsPendingModifications
 from .rds_performance_insights import RdsPerformanceInsights
 from .rds_port_number import RdsPortNumber
 from .route53_caller_reference import Route53CallerReference
+from .route53_health_check_status import Route53HealthCheckStatus
 from .s3_bucket_policy_conditions import S3BucketPolicyConditions
 from .s3_replication import S3Replication
 from .wafv2_list_resources import Wafv2ListResourcesForWebAcl
@@ -53,12 +56,14 @@ def all_behaviours():
         RdsCrossRegionReplica(),
         RdsAdjacentWindows(),
         RdsParameterGroupNotFound(),
+        RdsFailover(),
         # ElastiCache: the status transitions see a request first (they refuse writes to a busy group).
         ElastiCacheStatusTransitions(),
         ElastiCacheParameterGroups(),
         ElastiCacheReplicationGroupMembers(),
         ElastiCacheModifyReplicationGroup(),
         ElastiCacheReplicaCount(),
+        ElastiCacheTestFailover(),
         EcsServiceDeployments(),
         *eks_behaviours(),
         ElastiCacheDeleteCacheSubnetGroup(),
@@ -68,6 +73,7 @@ def all_behaviours():
         AcmDnsValidation(),
         CloudFrontDistributions(),
         Route53CallerReference(),
+        Route53HealthCheckStatus(),
         CloudWatchAlarms(),
         BackupJobs(),
         Elbv2DefaultAttributes(),
