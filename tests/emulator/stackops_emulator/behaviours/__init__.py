@@ -26,7 +26,9 @@ from .elasticache_replication_group_members import ElastiCacheReplicationGroupMe
 from .elasticache_status import ElastiCacheStatusTransitions
 from .opensearch_domain_processing import OpenSearchDomainProcessing
 from .rds_adjacent_windows import RdsAdjacentWindows
+from .rds_backup_restore import RdsBackupRestore
 from .rds_cross_region_replica import RdsCrossRegionReplica
+from .rds_global_clusters import RdsGlobalClusters
 from .rds_parameter_group_not_found import RdsParameterGroupNotFound
 from .rds_pending_modifications import RdsPendingModifications
 from .rds_performance_insights import RdsPerformanceInsights
@@ -48,6 +50,8 @@ def all_behaviours():
         RdsCrossRegionReplica(),
         RdsAdjacentWindows(),
         RdsParameterGroupNotFound(),
+        RdsBackupRestore(),
+        RdsGlobalClusters(),
         # ElastiCache: the status transitions see a request first (they refuse writes to a busy group).
         ElastiCacheStatusTransitions(),
         ElastiCacheParameterGroups(),
