@@ -327,6 +327,9 @@ MODULE_ARGS = {
     "monitoring_info": {},
     "backup_platform": {"name": "x", "plans": []},
     "backup_info": {},
+    "rds_snapshot": {"instance": "x", "reason": "test"},
+    "rds_restore": {"source": "x", "target": "y", "snapshot": "latest"},
+    "rds_global_cluster": {"global_cluster": "x", "action": "status"},
 }
 IDENTITY = {"platform": "moneytrack", "environment": "dev"}
 
