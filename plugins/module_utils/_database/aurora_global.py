@@ -59,7 +59,9 @@ class AuroraGlobal:
                     f"Aurora global database {self.identifier}",
                     o.warnings,
                 )
-        elif source["DBClusterArn"] not in {m["DBClusterArn"] for m in self.global_cluster.get("GlobalClusterMembers") or []}:
+        elif source["DBClusterArn"] not in {
+            m["DBClusterArn"] for m in self.global_cluster.get("GlobalClusterMembers") or []
+        }:
             raise ReconcileError(
                 f"primary_region: {source['DBClusterIdentifier']} is not a member of the Aurora global database "
                 f"{self.identifier}; it was detached (after a failover?): remove the global database's other members or "
@@ -116,7 +118,11 @@ class AuroraGlobal:
             o.warnings,
         )
         o.wait_available(o.names.dr, cluster=True)
-        self.cluster = o.state.cluster if o.state.cluster and o.state.cluster.get("DBClusterIdentifier") == o.names.dr else self.cluster
+        self.cluster = (
+            o.state.cluster
+            if o.state.cluster and o.state.cluster.get("DBClusterIdentifier") == o.names.dr
+            else self.cluster
+        )
 
     def _reader(self, role_arn):
         """The secondary's instance: it serves reads now and becomes the writer on a switchover or failover."""
@@ -148,7 +154,11 @@ class AuroraGlobal:
     def result(self, result):
         cluster = self.cluster or {}
         writer = next(
-            (m["DBClusterArn"] for m in (self.global_cluster or {}).get("GlobalClusterMembers") or [] if m.get("IsWriter")),
+            (
+                m["DBClusterArn"]
+                for m in (self.global_cluster or {}).get("GlobalClusterMembers") or []
+                if m.get("IsWriter")
+            ),
             None,
         )
         result.update(
