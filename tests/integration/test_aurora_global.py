@@ -60,7 +60,9 @@ def test_switchover_moves_the_writer_once_and_failover_moves_it_back(aurora):
     assert dry.rc == 0, dry.messages()
     assert dry.result("Global database action")["changes"] and aurora.writes() == []
 
-    run = act(aurora, action="switchover", target="demo-local-db-dr", expected="demo-local-db", global_region="us-west-2")
+    run = act(
+        aurora, action="switchover", target="demo-local-db-dr", expected="demo-local-db", global_region="us-west-2"
+    )
     assert run.rc == 0, run.messages()
     result = run.result("Global database action")
     assert [p["phase"] for p in result["phases"]] == ["preflight", "switchover", "wait", "verify"]
@@ -68,17 +70,23 @@ def test_switchover_moves_the_writer_once_and_failover_moves_it_back(aurora):
 
     # A rerun (after an interruption) does not switch over twice.
     aurora.clear_calls()
-    again = act(aurora, action="switchover", target="demo-local-db-dr", expected="demo-local-db", global_region="us-west-2")
+    again = act(
+        aurora, action="switchover", target="demo-local-db-dr", expected="demo-local-db", global_region="us-west-2"
+    )
     assert again.rc == 0 and again.changed() == 0
     assert again.result("Global database action")["global_cluster"]["outcome"] == "already the writer"
     assert aurora.writes() == []
 
     # Someone else moved the writer: an expected_writer that no longer writes is refused before any call.
-    refused = act(aurora, action="failover", target="demo-local-db", expected="demo-local-db", global_region="us-east-1")
+    refused = act(
+        aurora, action="failover", target="demo-local-db", expected="demo-local-db", global_region="us-east-1"
+    )
     assert refused.rc != 0 and "expected_writer" in refused.messages()
     assert aurora.writes() == []
 
-    back = act(aurora, action="failover", target="demo-local-db", expected="demo-local-db-dr", global_region="us-east-1")
+    back = act(
+        aurora, action="failover", target="demo-local-db", expected="demo-local-db-dr", global_region="us-east-1"
+    )
     assert back.rc == 0, back.messages()
     assert [c["operation"] for c in aurora.writes()] == ["FailoverGlobalCluster"]
     assert members(aurora)[0] == {PRIMARY_ARN: True, DR_ARN: False}

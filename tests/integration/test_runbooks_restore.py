@@ -16,7 +16,12 @@ STACK = "tests/integration/database_stack.yml"
 PRIMARY, DR = "local-use1", "local-usw2"
 SOURCE = "demo-local-db"
 FAST = {"snapshot_seconds": 1.0, "restore_seconds": 1.0}
-RESTORE_WRITES = ("RestoreDBInstanceToPointInTime", "RestoreDBInstanceFromDBSnapshot", "CopyDBSnapshot", "CreateDBSnapshot")
+RESTORE_WRITES = (
+    "RestoreDBInstanceToPointInTime",
+    "RestoreDBInstanceFromDBSnapshot",
+    "CopyDBSnapshot",
+    "CreateDBSnapshot",
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,17 +78,26 @@ def test_db_snapshot_takes_a_tagged_verified_snapshot(emulator, stack):
     assert run.rc == 0, run.messages()
     rds = emulator.boto3_client("rds")
     snapshots = rds.describe_db_snapshots(DBInstanceIdentifier=SOURCE, SnapshotType="manual")["DBSnapshots"]
-    ours = [s for s in snapshots if {"Key": "stackops:snapshot-reason", "Value": "before release 1.4.3"} in s["TagList"]]
+    ours = [
+        s for s in snapshots if {"Key": "stackops:snapshot-reason", "Value": "before release 1.4.3"} in s["TagList"]
+    ]
     assert len(ours) == 1
     assert ours[0]["Status"] == "available"
     assert {"Key": "stackops:snapshot-by", "Value": "alice"} in ours[0]["TagList"]
     assert ours[0]["KmsKeyId"] == instance(emulator, SOURCE)["KmsKeyId"]
-    assert phases_of(record(stack, "db_snapshot"), "Snapshot demo-local-db") == ["preflight", "snapshot", "wait", "verify"]
+    assert phases_of(record(stack, "db_snapshot"), "Snapshot demo-local-db") == [
+        "preflight",
+        "snapshot",
+        "wait",
+        "verify",
+    ]
 
 
 def test_db_snapshot_rerun_waits_for_the_snapshot_in_progress(emulator, stack):
     """An interrupted run left a snapshot of that reason creating: the rerun waits for it, takes no second one."""
-    emulator.configure("rds-backup-restore", snapshot_seconds=40.0)  # the runbook reaches its module within it, even on a busy machine
+    emulator.configure(
+        "rds-backup-restore", snapshot_seconds=40.0
+    )  # the runbook reaches its module within it, even on a busy machine
     rds = emulator.boto3_client("rds")
     rds.create_db_snapshot(
         DBInstanceIdentifier=SOURCE,
@@ -109,7 +123,10 @@ def test_db_restore_to_a_point_in_time_repoints_the_application(emulator, stack)
     assert sorted(g["VpcSecurityGroupId"] for g in restored["VpcSecurityGroups"]) == sorted(
         g["VpcSecurityGroupId"] for g in source["VpcSecurityGroups"]
     )
-    assert restored["DBParameterGroups"][0]["DBParameterGroupName"] == source["DBParameterGroups"][0]["DBParameterGroupName"]
+    assert (
+        restored["DBParameterGroups"][0]["DBParameterGroupName"]
+        == source["DBParameterGroups"][0]["DBParameterGroupName"]
+    )
     assert restored["KmsKeyId"] == source["KmsKeyId"]
     sm = emulator.boto3_client("secretsmanager")
     secret = next(
@@ -173,7 +190,13 @@ def test_dr_drill_restores_in_the_dr_region_measures_and_cleans_up(emulator, sta
     assert {i["DBInstanceIdentifier"] for i in west.describe_db_instances()["DBInstances"]} == before
     assert {s["DBSnapshotIdentifier"] for s in west.describe_db_snapshots()["DBSnapshots"]} == snapshots_before
     drill = record(stack, "dr_drill")
-    assert phases_of(drill, "Restore the latest backup into demo-local-db-drill") == ["preflight", "copy", "restore", "wait", "verify"]
+    assert phases_of(drill, "Restore the latest backup into demo-local-db-drill") == [
+        "preflight",
+        "copy",
+        "restore",
+        "wait",
+        "verify",
+    ]
     assert phases_of(drill, "Clean up every drill resource in us-west-2") == ["preflight", "delete", "wait"]
 
 
@@ -193,31 +216,76 @@ def test_dr_drill_fails_when_the_backup_is_older_than_the_rpo(emulator, stack):
 BAD_INPUT = {
     # db_restore
     "restore no target": ({"runbook": "db_restore", "snapshot": "latest"}, "missing required arguments: target"),
-    "restore bad target": ({"runbook": "db_restore", "target": "1db", "snapshot": "latest"}, "target: '1db' is not an RDS instance identifier"),
+    "restore bad target": (
+        {"runbook": "db_restore", "target": "1db", "snapshot": "latest"},
+        "target: '1db' is not an RDS instance identifier",
+    ),
     "restore double hyphen": ({"runbook": "db_restore", "target": "a--b", "snapshot": "latest"}, "target: 'a--b'"),
     "restore neither point": ({"runbook": "db_restore", "target": "x1"}, "snapshot: give one of snapshot"),
-    "restore both points": ({"runbook": "db_restore", "target": "x1", "snapshot": "latest", "restore_time": "latest"}, "snapshot: give one of"),
-    "restore bad time": ({"runbook": "db_restore", "target": "x1", "restore_time": "yesterday"}, "restore_time: 'yesterday' is not an ISO 8601"),
-    "restore future time": ({"runbook": "db_restore", "target": "x1", "restore_time": "2099-01-01T00:00:00Z"}, "restore_time: 2099-01-01T00:00:00Z is in the future"),
-    "restore bad snapshot": ({"runbook": "db_restore", "target": "x1", "snapshot": "snap_1"}, "snapshot: 'snap_1' is not a snapshot"),
-    "restore same as source": ({"runbook": "db_restore", "target": "x1", "source": "x1", "snapshot": "latest"}, "target: must differ from source"),
-    "restore bad class": ({"runbook": "db_restore", "target": "x1", "snapshot": "latest", "instance_class": "r6g.large"}, "instance_class: 'r6g.large'"),
-    "restore services without repoint": ({"runbook": "db_restore", "target": "x1", "snapshot": "latest", "services": ["api"]}, "services: a restart follows a repoint"),
-    "restore bad service": ({"runbook": "db_restore", "target": "x1", "snapshot": "latest", "repoint": True, "services": ["a pi"]}, "services[0]: 'a pi'"),
-    "restore wrong confirm": ({"runbook": "db_restore", "target": "x1", "snapshot": "latest", "confirm": "x2"}, "confirm: 'x2' does not match target"),
-    "restore zero timeout": ({"runbook": "db_restore", "target": "x1", "snapshot": "latest", "wait_timeout": 0}, "wait_timeout: 0 is out of range"),
+    "restore both points": (
+        {"runbook": "db_restore", "target": "x1", "snapshot": "latest", "restore_time": "latest"},
+        "snapshot: give one of",
+    ),
+    "restore bad time": (
+        {"runbook": "db_restore", "target": "x1", "restore_time": "yesterday"},
+        "restore_time: 'yesterday' is not an ISO 8601",
+    ),
+    "restore future time": (
+        {"runbook": "db_restore", "target": "x1", "restore_time": "2099-01-01T00:00:00Z"},
+        "restore_time: 2099-01-01T00:00:00Z is in the future",
+    ),
+    "restore bad snapshot": (
+        {"runbook": "db_restore", "target": "x1", "snapshot": "snap_1"},
+        "snapshot: 'snap_1' is not a snapshot",
+    ),
+    "restore same as source": (
+        {"runbook": "db_restore", "target": "x1", "source": "x1", "snapshot": "latest"},
+        "target: must differ from source",
+    ),
+    "restore bad class": (
+        {"runbook": "db_restore", "target": "x1", "snapshot": "latest", "instance_class": "r6g.large"},
+        "instance_class: 'r6g.large'",
+    ),
+    "restore services without repoint": (
+        {"runbook": "db_restore", "target": "x1", "snapshot": "latest", "services": ["api"]},
+        "services: a restart follows a repoint",
+    ),
+    "restore bad service": (
+        {"runbook": "db_restore", "target": "x1", "snapshot": "latest", "repoint": True, "services": ["a pi"]},
+        "services[0]: 'a pi'",
+    ),
+    "restore wrong confirm": (
+        {"runbook": "db_restore", "target": "x1", "snapshot": "latest", "confirm": "x2"},
+        "confirm: 'x2' does not match target",
+    ),
+    "restore zero timeout": (
+        {"runbook": "db_restore", "target": "x1", "snapshot": "latest", "wait_timeout": 0},
+        "wait_timeout: 0 is out of range",
+    ),
     # db_snapshot
     "snapshot no reason": ({"runbook": "db_snapshot"}, "missing required arguments: reason"),
     "snapshot bad reason": ({"runbook": "db_snapshot", "reason": "drop table;"}, "reason: 'drop table;'"),
     "snapshot bad instance": ({"runbook": "db_snapshot", "reason": "x", "instance": "db_1"}, "instance: 'db_1'"),
-    "snapshot bad name": ({"runbook": "db_snapshot", "reason": "x", "snapshot_identifier": "s-"}, "snapshot_identifier: 's-'"),
+    "snapshot bad name": (
+        {"runbook": "db_snapshot", "reason": "x", "snapshot_identifier": "s-"},
+        "snapshot_identifier: 's-'",
+    ),
     "snapshot bad by": ({"runbook": "db_snapshot", "reason": "x", "requested_by": "a;b"}, "requested_by: 'a;b'"),
     # dr_drill
     "drill bad identifier": ({"runbook": "dr_drill", "drill_identifier": "-x"}, "drill_identifier: '-x'"),
     "drill no rto": ({"runbook": "dr_drill", "platform_rto_minutes": ""}, "platform_rto_minutes: required"),
-    "drill bad rpo": ({"runbook": "dr_drill", "platform_rpo_minutes": "five"}, "platform_rpo_minutes: 'five' is not a whole number"),
-    "drill bad keep": ({"runbook": "dr_drill", "keep": "maybe"}, "argument 'keep' is of type str and we were unable to convert to bool"),
-    "drill wrong confirm": ({"runbook": "dr_drill", "drill_identifier": "x-drill", "confirm": "nope"}, "confirm: 'nope' does not match drill_identifier"),
+    "drill bad rpo": (
+        {"runbook": "dr_drill", "platform_rpo_minutes": "five"},
+        "platform_rpo_minutes: 'five' is not a whole number",
+    ),
+    "drill bad keep": (
+        {"runbook": "dr_drill", "keep": "maybe"},
+        "argument 'keep' is of type str and we were unable to convert to bool",
+    ),
+    "drill wrong confirm": (
+        {"runbook": "dr_drill", "drill_identifier": "x-drill", "confirm": "nope"},
+        "confirm: 'nope' does not match drill_identifier",
+    ),
 }
 
 
