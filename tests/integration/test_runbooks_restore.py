@@ -136,9 +136,9 @@ def test_db_restore_to_a_point_in_time_repoints_the_application(emulator, stack)
     value = json.loads(sm.get_secret_value(SecretId=secret["ARN"])["SecretString"])
     assert value["host"] == restored["Endpoint"]["Address"]
     assert value["master_secret_arn"] == restored["MasterUserSecret"]["SecretArn"]
-    phases = [p["phase"] for p in run.result("Restore demo-local-db")["phases"]]
+    phases = [p["phase"] for p in run.result("Restore the database into demo-local-db-pitr")["phases"]]
     assert phases == ["preflight", "restore", "wait", "verify", "repoint"]
-    assert phases_of(record(stack, "db_restore"), "Restore demo-local-db into demo-local-db-pitr")[-1] == "repoint"
+    assert phases_of(record(stack, "db_restore"), "Restore the database into demo-local-db-pitr")[-1] == "repoint"
 
     # A rerun (after an interruption, or by mistake) restores nothing twice and changes nothing.
     emulator.clear_calls()
