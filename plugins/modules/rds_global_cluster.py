@@ -58,17 +58,17 @@ global_cluster:
   returned: always
   type: dict
   contains:
-    identifier: {description: Its identifier., type: str}
-    arn: {description: Its ARN., type: str}
-    status: {description: Its status., type: str}
-    action: {description: The action., type: str}
-    outcome: {description: moved, moved (was in progress), already the writer, planned (check mode) or unchanged (status)., type: str}
-    previous_writer: {description: The writer cluster's ARN before., type: str}
-    writer: {description: The writer cluster's ARN now., type: str}
-    target: {description: The target cluster's ARN., type: str}
-    data_loss_allowed: {description: True for a failover., type: bool}
-    endpoint: {description: The target cluster's (writer) endpoint., type: str}
-    members: {description: Each member's ARN and whether it writes., type: list, elements: dict}
+    identifier: {description: "Its identifier.", type: str}
+    arn: {description: "Its ARN.", type: str}
+    status: {description: "Its status.", type: str}
+    action: {description: "The action.", type: str}
+    outcome: {description: "moved, moved (was in progress), already the writer, planned (check mode) or unchanged (status).", type: str}
+    previous_writer: {description: "The writer cluster's ARN before.", type: str}
+    writer: {description: "The writer cluster's ARN now.", type: str}
+    target: {description: "The target cluster's ARN.", type: str}
+    data_loss_allowed: {description: "True for a failover.", type: bool}
+    endpoint: {description: "The target cluster's (writer) endpoint.", type: str}
+    members: {description: "Each member's ARN and whether it writes.", type: list, elements: dict}
 changes:
   description: What changed (in check mode, what would change).
   returned: always

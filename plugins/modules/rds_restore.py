@@ -12,17 +12,17 @@ description:
     RestoreDBInstanceFromDBSnapshot or RestoreDBInstanceToPointInTime into O(target), a bounded wait until it
     is C(available), and a check that it has an endpoint and the subnet group, security groups, parameter
     group and KMS key it was given. Returns the phases, the measured duration and the age of the data restored
-    (C(data_age_s): how much a recovery from that point would lose).
+    (C(data_age_s), how much a recovery from that point would lose).
   - The new instance gets the source's subnet group, security groups, parameter group, KMS key, class, Multi-AZ
     and deletion protection unless given. With a managed master password on the source, RDS manages a new one
     for the restored instance.
-  - O(source_region) other than the module's region (a DR drill): the latest (or given) snapshot is copied
+  - With O(source_region) other than the module's region (a DR drill), the latest (or given) snapshot is copied
     into this region with O(kms_key_id), then restored with O(subnet_group) and O(security_group_ids), which
     are required there.
   - O(repoint_secret) puts the restored instance's endpoint in the connection secret of the security tier
     (C(host), C(reader_host), C(port), C(master_secret_arn)); services read it when their tasks or pods start.
   - The instance is tagged C(stackops:restored-from) (the source) and C(stackops:restore-point). A rerun after
-    an interruption finds it and waits for it: it never restores twice. O(state=absent) deletes what a restore
+    an interruption finds it and waits for it, so it never restores twice. O(state=absent) deletes what a restore
     made into O(target) (the instance, without a final snapshot, and the snapshot copy) and refuses anything else.
   - Check mode makes no write call.
 author:
@@ -118,23 +118,23 @@ restore:
   returned: always
   type: dict
   contains:
-    identifier: {description: The new instance., type: str}
-    arn: {description: Its ARN., type: str}
-    status: {description: C(available) once waited for (C(absent) after O(state=absent))., type: str}
-    endpoint: {description: Its endpoint address., type: str}
-    port: {description: Its port., type: int}
-    source: {description: The source instance., type: str}
-    source_region: {description: The source's region., type: str}
-    restore_point: {description: The snapshot restored, the time restored to, or C(latest)., type: str}
-    data_time: {description: The time of the data restored (ISO 8601)., type: str}
-    data_age_s: {description: How old that data was when the restore started, in seconds., type: float}
-    copy: {description: The snapshot copy made in this region, if any., type: str}
-    subnet_group: {description: Its subnet group., type: str}
-    security_group_ids: {description: Its security groups., type: list, elements: str}
-    parameter_group: {description: Its parameter group., type: str}
-    kms_key_id: {description: Its KMS key., type: str}
-    master_user_secret_arn: {description: The RDS-managed secret with its master password., type: str}
-    adopted: {description: True when the target was already a restore of the source (nothing restored again)., type: bool}
+    identifier: {description: "The new instance.", type: str}
+    arn: {description: "Its ARN.", type: str}
+    status: {description: "C(available) once waited for (C(absent) after O(state=absent)).", type: str}
+    endpoint: {description: "Its endpoint address.", type: str}
+    port: {description: "Its port.", type: int}
+    source: {description: "The source instance.", type: str}
+    source_region: {description: "The source's region.", type: str}
+    restore_point: {description: "The snapshot restored, the time restored to, or C(latest).", type: str}
+    data_time: {description: "The time of the data restored (ISO 8601).", type: str}
+    data_age_s: {description: "How old that data was when the restore started, in seconds.", type: float}
+    copy: {description: "The snapshot copy made in this region, if any.", type: str}
+    subnet_group: {description: "Its subnet group.", type: str}
+    security_group_ids: {description: "Its security groups.", type: list, elements: str}
+    parameter_group: {description: "Its parameter group.", type: str}
+    kms_key_id: {description: "Its KMS key.", type: str}
+    master_user_secret_arn: {description: "The RDS-managed secret with its master password.", type: str}
+    adopted: {description: "True when the target was already a restore of the source (nothing restored again).", type: bool}
 secret:
   description: The connection secret repointed (key, arn, from_host, to_host), or null.
   returned: always

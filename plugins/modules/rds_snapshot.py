@@ -61,18 +61,18 @@ snapshot:
   returned: always
   type: dict
   contains:
-    identifier: {description: The snapshot identifier., type: str}
-    arn: {description: Its ARN., type: str}
-    instance: {description: The instance it is of., type: str}
-    status: {description: C(available) once waited for., type: str}
-    created: {description: When RDS took it (ISO 8601)., type: str}
-    encrypted: {description: Whether it is encrypted., type: bool}
-    kms_key_id: {description: Its KMS key., type: str}
-    allocated_storage: {description: Storage size in GiB., type: int}
-    engine_version: {description: The engine version., type: str}
-    reason: {description: Why it was taken., type: str}
-    requested_by: {description: Who asked for it., type: str}
-    adopted: {description: True when a snapshot of the same reason (or name) already existed and was waited for., type: bool}
+    identifier: {description: "The snapshot identifier.", type: str}
+    arn: {description: "Its ARN.", type: str}
+    instance: {description: "The instance it is of.", type: str}
+    status: {description: "C(available) once waited for.", type: str}
+    created: {description: "When RDS took it (ISO 8601).", type: str}
+    encrypted: {description: "Whether it is encrypted.", type: bool}
+    kms_key_id: {description: "Its KMS key.", type: str}
+    allocated_storage: {description: "Storage size in GiB.", type: int}
+    engine_version: {description: "The engine version.", type: str}
+    reason: {description: "Why it was taken.", type: str}
+    requested_by: {description: "Who asked for it.", type: str}
+    adopted: {description: "True when a snapshot of the same reason (or name) already existed and was waited for.", type: bool}
 changes:
   description: What changed (in check mode, what would change).
   returned: always

@@ -63,7 +63,7 @@ def test_snapshot_reason_is_a_tag_value():
 
 def test_restore_runbook_filter_names_each_variable():
     errors = restore_runbook_input_errors({"target": "x1", "services": ["api"], "wait_timeout": "soon"}, "db_restore")
-    assert [e.split(":")[0] for e in errors] == ["wait_timeout", "snapshot", "services"]
+    assert [e.split(":", maxsplit=1)[0] for e in errors] == ["wait_timeout", "snapshot", "services"]
 
 
 def _procedure(action, target, expected=None):
