@@ -347,7 +347,8 @@ def test_every_module_without_a_region_says_how_to_give_one(name, monkeypatch, c
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     args = dict(MODULE_ARGS[name])
-    if name not in ("kube_objects", "kube_rollout", "ecs_deploy", "rds_global_cluster"):  # these act on one named resource
+    # these act on one named resource
+    if name not in ("kube_objects", "kube_rollout", "ecs_deploy", "rds_global_cluster"):
         args.update(IDENTITY)
     args.update(access_key="emulator", secret_key="emulator", endpoint_url="http://127.0.0.1:1")
     module = importlib.import_module(f"ansible_collections.stackops.platform.plugins.modules.{name}")
