@@ -95,7 +95,7 @@ def wait_instance(rds, identifier, timeout, wanted="available"):
             raise PlatformError(f"{identifier} is {status}, not on its way to {wanted}")
         return None
 
-    return wait_for(check, timeout, f"{identifier} to be {wanted}", delay=1.0, max_delay=10.0)
+    return wait_for(check, timeout, f"{identifier} to be {wanted}", delay=0.5, max_delay=10.0)
 
 
 def wait_instance_gone(rds, identifier, timeout):
