@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import failover  # noqa: E402 (failover_rds, failover_cache, region_failover: see benchmarks/failover.py)
 import runbooks  # noqa: E402 (deploy_ecs, deploy_ecs_awscli, rollback_ecs: see benchmarks/runbooks.py)
 import runbooks_eks  # noqa: E402 (deploy_eks, rollback_eks: see benchmarks/runbooks_eks.py)
+import runbooks_restore  # noqa: E402 (restore_pitr: see benchmarks/runbooks_restore.py)
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 SIDES = ("ours", "baseline")
@@ -352,7 +353,11 @@ def parse_args(argv=None):
     parser.add_argument(
         "--scenario",
         action="append",
-        choices=[s.name for s in SCENARIOS] + list(runbooks.NAMES) + list(runbooks_eks.NAMES) + list(failover.NAMES),
+        choices=[s.name for s in SCENARIOS]
+        + list(runbooks.NAMES)
+        + list(runbooks_eks.NAMES)
+        + list(failover.NAMES)
+        + list(runbooks_restore.NAMES),
         help="scenarios to run (default: all); repeatable",
     )
     parser.add_argument("--inventory", help="inventory for the scenarios (default: each scenario's own)")
@@ -374,6 +379,7 @@ def main(argv=None) -> int:
     runbook_names = [n for n in runbooks.NAMES if not args.scenario or n in args.scenario]
     eks_runbook_names = [n for n in runbooks_eks.NAMES if not args.scenario or n in args.scenario]
     failover_names = [n for n in failover.NAMES if not args.scenario or n in args.scenario]
+    restore_names = [n for n in runbooks_restore.NAMES if not args.scenario or n in args.scenario]
     if args.inventory:
         scenarios = [replace(s, inventory=args.inventory, limit=args.limit) for s in scenarios]
     modes = [args.only] if args.only else ["first", "noop"]
@@ -431,6 +437,8 @@ def main(argv=None) -> int:
             results += runbooks_eks.bench_runbooks(Emulator, eks_runbook_names, args.repeat, progress, bench_line)
         if failover_names:
             results += failover.bench_runbooks(Emulator, failover_names, args.repeat, progress, bench_line)
+        if restore_names:
+            results += runbooks_restore.bench_runbooks(Emulator, restore_names, args.repeat, progress, bench_line)
     finally:
         for emulator in emulators.values():
             emulator.stop()

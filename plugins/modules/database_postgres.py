@@ -12,7 +12,10 @@ description:
     C(<name>-db) and its read replicas C(<name>-db-<replica>); with O(engine=aurora-postgresql), an Aurora
     cluster C(<name>-db) with a writer C(<name>-db-1) and readers (provisioned, or Serverless v2 with
     O(serverless_v2)). With O(primary_region), a cross-region read replica C(<name>-db-dr) of the primary region's
-    instance, encrypted with this region's key, in this region's subnet group (the DR host of an inventory).
+    instance, encrypted with this region's key, in this region's subnet group (the DR host of an inventory). For
+    an Aurora cluster the DR copy is an Aurora global database C(<name>-db-global), which the primary cluster joins, and
+    a secondary cluster C(<name>-db-dr) with a reader C(<name>-db-dr-1) is created in this region; which member
+    writes is left as it is (a switchover or failover with M(stackops.platform.rds_global_cluster) moves it).
   - A parameter group C(<name>-<family>) holds O(parameters); sizes and times may carry units (C(8GB), C(64MB),
     C(30s)) and are converted to the unit RDS stores. Names are checked against a table of PostgreSQL parameters;
     O(parameters_unchecked) lets others through.

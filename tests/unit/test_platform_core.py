@@ -330,6 +330,9 @@ MODULE_ARGS = {
     "rds_failover": {"db_instance_identifier": "x"},
     "elasticache_failover": {"replication_group_id": "x"},
     "dns_failover": {"zone": "example.com", "record_name": "api.example.com"},
+    "rds_snapshot": {"instance": "x", "reason": "test"},
+    "rds_restore": {"source": "x", "target": "y", "snapshot": "latest"},
+    "rds_global_cluster": {"global_cluster": "x", "action": "status"},
 }
 IDENTITY = {"platform": "moneytrack", "environment": "dev"}
 
@@ -355,6 +358,7 @@ def test_every_module_without_a_region_says_how_to_give_one(name, monkeypatch, c
         "rds_failover",
         "elasticache_failover",
         "dns_failover",
+        "rds_global_cluster",
     ):
         args.update(IDENTITY)
     args.update(access_key="emulator", secret_key="emulator", endpoint_url="http://127.0.0.1:1")

@@ -38,6 +38,7 @@ from ..platform import wait_for
 from . import spec as sp
 from . import state as st
 from .aurora import AuroraCluster
+from .aurora_global import AuroraGlobal
 from .instance import Instances
 from .parameters import ParameterGroup
 from .replicas import Replicas
@@ -78,6 +79,7 @@ class DatabaseReconciler:
         self.instances = Instances(self)
         self.read_replicas = Replicas(self)
         self.aurora_cluster = AuroraCluster(self)
+        self.aurora_global = AuroraGlobal(self)
         self.new_role = False  # the monitoring role was made in this run (IAM is eventually consistent)
 
     # -- helpers ------------------------------------------------------------------------------------------------
@@ -149,14 +151,15 @@ class DatabaseReconciler:
 
     def read(self):
         self.state.instances = st.read_instances(self.rds)
-        if self.aurora:
+        if self.aurora and not self.dr:
             self.state.cluster = st.read_cluster(self.rds, self.names.primary)
         group, parameters = st.read_parameter_group(self.rds, self.names.parameter_group, cluster=self.aurora)
         self.state.parameter_group, self.state.parameters = group, parameters
         if self.p["monitoring_interval"] and not self.p.get("monitoring_role_arn"):
             self.state.role, self.state.role_policies = st.read_role(self.iam, self.names.monitoring_role)
         if self.dr:
-            self.state.source = st.read_instance(self.clients["rds_primary"], self.names.primary)
+            read = st.read_cluster if self.aurora else st.read_instance
+            self.state.source = read(self.clients["rds_primary"], self.names.primary)
 
     # -- converge -------------------------------------------------------------------------------------------------
 
@@ -183,7 +186,9 @@ class DatabaseReconciler:
         self.refuse_what_rds_cannot_do()
         self.parameter_group.converge()
         role_arn = self.monitoring_role()
-        if self.aurora:
+        if self.aurora and self.dr:
+            self.aurora_global.converge(role_arn)
+        elif self.aurora:
             self.aurora_cluster.converge(role_arn)
         elif self.dr:
             self.read_replicas.converge_dr(role_arn)
@@ -349,6 +354,8 @@ class DatabaseReconciler:
             "security_group_ids": sorted(self.p.get("security_group_ids") or []),
             "subnet_group_name": self.p.get("subnet_group_name"),
         }
+        if self.aurora and self.dr:
+            return self.aurora_global.result(result)
         if self.aurora:
             cluster = self.state.cluster or {}
             result.update(

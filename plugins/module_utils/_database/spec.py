@@ -478,10 +478,6 @@ def validate(spec, region=None, prefix=""):
         errors.append(f"{var('master_username')}: {user!r} is not a master user name RDS accepts")
     _validate_parameters(spec, var, errors)
     _validate_replicas(spec, region, var, serverless, errors)
-    if spec.get("primary_region") and aurora:
-        errors.append(
-            f"{var('primary_region')}: a cross-region replica of an Aurora cluster is an Aurora global database, which this tier does not build"
-        )
     if spec.get("primary_region") and region and spec["primary_region"] == region:
         errors.append(f"{var('primary_region')}: the DR replica must be in another region than {region}")
     for key in spec.get("tags") or {}:

@@ -30,8 +30,10 @@ from .elbv2_idempotent_creates import Elbv2IdempotentCreates
 from .elasticache_test_failover import ElastiCacheTestFailover
 from .opensearch_domain_processing import OpenSearchDomainProcessing
 from .rds_adjacent_windows import RdsAdjacentWindows
+from .rds_backup_restore import RdsBackupRestore
 from .rds_cross_region_replica import RdsCrossRegionReplica
 from .rds_failover import RdsFailover
+from .rds_global_clusters import RdsGlobalClusters
 from .rds_parameter_group_not_found import RdsParameterGroupNotFound
 from .rds_pending_modifications import RdsPendingModifications
 from .rds_performance_insights import RdsPerformanceInsights
@@ -57,6 +59,8 @@ def all_behaviours():
         RdsAdjacentWindows(),
         RdsParameterGroupNotFound(),
         RdsFailover(),
+        RdsBackupRestore(),
+        RdsGlobalClusters(),
         # ElastiCache: the status transitions see a request first (they refuse writes to a busy group).
         ElastiCacheStatusTransitions(),
         ElastiCacheParameterGroups(),
