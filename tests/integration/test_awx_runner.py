@@ -223,7 +223,9 @@ def eks_platform(tmp_path_factory):
 def test_eks_runbook_runs_as_an_awx_job(eks_platform, tmp_path, runbook):
     extra, check = EKS_RUNS[runbook]
     eks_platform.kube_calls(clear=True)
+    eks_platform.clear_calls()
     run, records = launch(eks_platform, tmp_path, "inventories/dev", runbook, extra, check)
     check_job(run, records, runbook)
     if check:
-        assert eks_platform.kube_calls()["writes"] == [], f"{runbook} --check wrote to the cluster"
+        assert eks_platform.kube_calls()["writes"] == 0, f"{runbook} --check wrote to the cluster"
+        assert eks_platform.writes() == [], f"{runbook} --check wrote to AWS"
