@@ -59,3 +59,22 @@ def test_every_plugin_is_listed_documented_and_renders(kind):
     assert rc == 0 and "ERROR" not in err, err
     for name in names:
         assert name in text
+
+
+def test_antsibull_docs_lint_collection_docs_is_clean():
+    """The docs build's linter: markup, references between plugins/modules/roles, RST generation. References are
+    validated against every installed collection ("all"): the default ("dependent") copies amazon.aws from where
+    pip installed it into a tree where its doc fragments are not found, and then reports every module."""
+    bin_dir = Path(sys.executable).parent
+    environment = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    environment["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
+    command = [
+        str(bin_dir / "antsibull-docs"),
+        "lint-collection-docs",
+        "--plugin-docs",
+        "--validate-collection-refs",
+        "all",
+        ".",
+    ]
+    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
