@@ -17,7 +17,7 @@ author:
   - stackops platform engineers (@stackops)
 options:
   log_group:
-    description: The service's CloudWatch Logs group (the M(stackops.platform.service) lookup returns it).
+    description: The service's CloudWatch Logs group (the P(stackops.platform.service#lookup) lookup returns it).
     type: str
   filter_pattern:
     description: A CloudWatch Logs filter pattern.
