@@ -79,6 +79,8 @@ def disagreements(survey, spec, protected):
                 if kind == "bool"
                 else default
                 if kind in ("int", "float")
+                else ",".join(str(v) for v in default)
+                if kind == "list"
                 else str(default)
             )
             if q.get("default") != want:
