@@ -25,9 +25,9 @@ from .elasticache_parameter_groups import ElastiCacheParameterGroups
 from .elasticache_replica_count import ElastiCacheReplicaCount
 from .elasticache_replication_group_members import ElastiCacheReplicationGroupMembers
 from .elasticache_status import ElastiCacheStatusTransitions
+from .elasticache_test_failover import ElastiCacheTestFailover
 from .elbv2_default_attributes import Elbv2DefaultAttributes
 from .elbv2_idempotent_creates import Elbv2IdempotentCreates
-from .elasticache_test_failover import ElastiCacheTestFailover
 from .opensearch_domain_processing import OpenSearchDomainProcessing
 from .rds_adjacent_windows import RdsAdjacentWindows
 from .rds_backup_restore import RdsBackupRestore
