@@ -133,7 +133,9 @@ def bench_runbooks(emulator_class, names, repeat, progress, bench_line):
                     if m["CurrentRole"] == "primary"
                 )
                 rounds["failover_cache"].append(
-                    _run(emulator, "playbooks/runbooks/cache_failover.yml", PRIMARY, "-e", f"expected_primary={primary}")
+                    _run(
+                        emulator, "playbooks/runbooks/cache_failover.yml", PRIMARY, "-e", f"expected_primary={primary}"
+                    )
                 )
             if "region_failover" in names:
                 if index:
