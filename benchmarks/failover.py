@@ -7,6 +7,10 @@
 - ``region_failover``: ``playbooks/runbooks/region_failover.yml`` on the DR host (promote the DR replica, switch the
   Route 53 pair, scale the DR services); the promotion takes ``AWS_WAIT["region_failover"]`` seconds. Between
   rounds (untimed) the DR replica is made again by the database tier and the pair by the edge tier.
+- ``region_failover_aurora``: the same runbook on an Aurora inventory (a second emulator with the database stack and
+  its global database, ``tests/integration/database_stack.yml``; no Route 53 pair or services there, so the database
+  step alone): the managed switchover to the DR cluster takes ``AWS_WAIT["region_failover_aurora"]`` seconds. Between
+  rounds (untimed) the writer is switched back to the primary region.
 
 ``ours_s`` in the BENCH line is the overhead (median); the figures keep the wall times and the wait subtracted.
 Target: at most 5 s of overhead per runbook. One emulator, converged once with
@@ -26,8 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STACK = "tests/integration/playbooks/failover_stack.yml"
 INVENTORY, PRIMARY, DR = "inventories/local", "local-use1", "local-usw2"
-NAMES = ("failover_rds", "failover_cache", "region_failover")
-AWS_WAIT = {"failover_rds": 3.0, "failover_cache": 3.0, "region_failover": 3.0}
+NAMES = ("failover_rds", "failover_cache", "region_failover", "region_failover_aurora")
+AWS_WAIT = {"failover_rds": 3.0, "failover_cache": 3.0, "region_failover": 3.0, "region_failover_aurora": 3.0}
+AURORA_STACK = "tests/integration/database_stack.yml"
+AURORA = (
+    '{"database_engine": "aurora-postgresql", "database_serverless_v2": true, "database_read_replicas": [],'
+    ' "scale_services": false, "edge_api_domain": ""}'
+)
+GLOBAL, PRIMARY_CLUSTER = "demo-local-db-global", "arn:aws:rds:us-east-1:123456789012:cluster:demo-local-db"
 TARGET_OVERHEAD_S = 5.0
 DB, DR_DB, CACHE = "demo-local-db", "demo-local-db-dr", "demo-local-cache"
 
@@ -100,10 +110,48 @@ def _figures(name, runs):
     }
 
 
+def _aurora_rounds(emulator_class, repeat, progress):
+    emulator = emulator_class.spawn()
+    try:
+        progress("failover: converging the Aurora database stack of inventories/local (untimed)")
+        _run(emulator, AURORA_STACK, "all", "-e", AURORA, what="the Aurora database stack converge")
+        emulator.configure("rds-global-clusters", switch_seconds=AWS_WAIT["region_failover_aurora"])
+        runs = []
+        for index in range(repeat):
+            if index:
+                progress("failover: switching the global database back to the primary region (untimed)")
+                rds = emulator.boto3_client("rds", "us-east-1")
+                rds.switchover_global_cluster(GlobalClusterIdentifier=GLOBAL, TargetDbClusterIdentifier=PRIMARY_CLUSTER)
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    found = rds.describe_global_clusters(GlobalClusterIdentifier=GLOBAL)["GlobalClusters"][0]
+                    writer = [m["DBClusterArn"] for m in found["GlobalClusterMembers"] if m["IsWriter"]]
+                    if (
+                        found["Status"] == "available"
+                        and not found.get("FailoverState")
+                        and writer == [PRIMARY_CLUSTER]
+                    ):
+                        break
+                    time.sleep(0.5)
+            progress(f"failover: region_failover_aurora round {index + 1}/{repeat}")
+            runs.append(_run(emulator, "playbooks/runbooks/region_failover.yml", DR, "-e", AURORA))
+        return runs
+    finally:
+        emulator.stop()
+
+
 def bench_runbooks(emulator_class, names, repeat, progress, bench_line):
     """Measure the failover scenarios in ``names``; returns their figures (the bench's result format)."""
-    emulator = emulator_class.spawn()
     results = []
+    if "region_failover_aurora" in names:
+        figures = _figures("region_failover_aurora", _aurora_rounds(emulator_class, repeat, progress))
+        figures.update(inventory=INVENTORY, limit=DR)
+        results.append(figures)
+        print(bench_line(figures), flush=True)
+        names = [n for n in names if n != "region_failover_aurora"]
+        if not names:
+            return results
+    emulator = emulator_class.spawn()
     try:
         progress("failover: converging the failover stack of inventories/local (untimed)")
         _run(emulator, STACK, "all", "-e", '{"edge_parts": ["dns"]}', what="the failover stack converge")

@@ -362,7 +362,11 @@ BAD_INPUT = {
         "rto-zero": ({"platform_rto_minutes": 0}, "platform_rto_minutes"),
         "rto-huge": ({"platform_rto_minutes": 20000}, "platform_rto_minutes"),
         "rto-text": ({"platform_rto_minutes": "soon"}, "platform_rto_minutes"),
-        "aurora": ({"database_engine": "aurora-postgresql"}, "database_engine"),
+        "aurora-action-on-rds": ({"aurora_action": "failover"}, "aurora_action"),
+        "aurora-action-unknown": (
+            {"database_engine": "aurora-postgresql", "aurora_action": "sideways"},
+            "aurora_action",
+        ),
         "wrong-confirm": ({"confirm": "us-east-1"}, "confirm"),
     },
 }

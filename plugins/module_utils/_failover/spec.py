@@ -118,6 +118,8 @@ def dns_errors(params):
 
 # -- runbook inputs (extra vars) -------------------------------------------------------------------------------------
 
+# How the region runbook moves an Aurora global database (auto: switchover if the primary region is healthy).
+GLOBAL_ACTIONS = ("auto", "switchover", "failover")
 RUNBOOKS = ("db_failover", "db_promote_replica", "cache_failover", "region_failover")
 
 
@@ -166,6 +168,14 @@ def runbook_errors(inputs, runbook):
             errors.append(f"dr_region: {region!r} is not a region name (us-west-2)")
         if not _set(inputs.get("dr_host")):
             errors.append("dr_host: the inventory has no host in group dr (a region failover needs a DR region)")
+        action = inputs.get("aurora_action")
+        engine = inputs.get("engine")
+        if _set(action) and str(action) not in GLOBAL_ACTIONS:
+            errors.append(f"aurora_action: {action!r} is not one of {', '.join(GLOBAL_ACTIONS)}")
+        elif _set(action) and str(action) != "auto" and not str(engine or "").startswith("aurora"):
+            errors.append(
+                f"aurora_action: only for an Aurora database (this inventory's engine is {engine}: its DR replica is promoted)"
+            )
         for name in ("scale_services",):
             value = inputs.get(name)
             if _set(value) and not isinstance(value, bool) and str(value).lower() not in ("true", "false", "yes", "no"):

@@ -48,12 +48,15 @@ class FaultConfig:
     error_code: str = "InternalError"
     services: list = field(default_factory=list)  # only these signing names (empty: all)
     operations: list = field(default_factory=list)  # only these operations (empty: all)
+    regions: list = field(default_factory=list)  # only calls signed for these regions (empty: all): a region outage
     lost_responses: dict = field(default_factory=dict)  # {"CreateNatGateway": n}: do the next n, answer 500
     seed: int = 0
 
     def matches(self, call: Call) -> bool:
-        return (not self.services or call.service in self.services) and (
-            not self.operations or call.operation in self.operations
+        return (
+            (not self.services or call.service in self.services)
+            and (not self.operations or call.operation in self.operations)
+            and (not self.regions or call.region in self.regions)
         )
 
 
