@@ -84,8 +84,13 @@ class GlobalClusterProcedure:
         if self.check_mode or not self.p["wait"]:
             return
         with self.phases.phase("wait"):
+            # Short first polls: the caller's recovery time counts every second between AWS finishing and us seeing it.
             self.found = wait_for(
-                self.done, self.p["wait_timeout"], f"{self.target} to write for {self.p['global_cluster']}"
+                self.done,
+                self.p["wait_timeout"],
+                f"{self.target} to write for {self.p['global_cluster']}",
+                delay=0.5,
+                max_delay=10.0,
             )
         with self.phases.phase("verify"):
             self.verify()
