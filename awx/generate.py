@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: stackops platform engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write awx/controller.yml: the AWX / Automation Controller objects for every environment in inventories/.

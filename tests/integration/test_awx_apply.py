@@ -207,7 +207,7 @@ def test_a_first_run_creates_everything_with_surveys_credentials_and_the_ee(cont
     inventories = {o["name"]: i for i, o in controller.objects["inventories"].items()}
     (ee_id,) = controller.objects["execution_environments"]
     (project_id,) = controller.objects["projects"]
-    surveys = {controller.objects["job_templates"][n]["name"]: s for (_, n), s in controller.surveys.items()}
+    surveys = {controller.objects["job_templates"][n]["name"]: s for (_kind, n), s in controller.surveys.items()}
     for name, template in templates.items():
         sent = posted[name]
         assert sent["playbook"] == template["playbook"] and sent["job_type"] == template["job_type"]
@@ -236,14 +236,15 @@ def test_a_first_run_creates_everything_with_surveys_credentials_and_the_ee(cont
 
 
 def test_a_second_run_and_check_mode_send_no_write(controller):
-    rc, output, _ = apply(controller, inputs=PROD_INPUTS, **SLICE)
+    rc, output, _text = apply(controller, inputs=PROD_INPUTS, **SLICE)
     assert rc == 0, failures(output)
     assert len(controller.posted("job_templates")) == 2
     controller.requests.clear()
-    rc, output, _ = apply(controller, inputs={}, **SLICE)  # secrets are not read back: a rerun without them keeps them
+    # Secrets are not read back: a rerun without them keeps them.
+    rc, output, _text = apply(controller, inputs={}, **SLICE)
     assert rc == 0, failures(output)
     assert controller.writes() == [] and changed(output) == 0
-    rc, output, _ = apply(controller, check=True, inputs={}, **SLICE)
+    rc, output, _text = apply(controller, check=True, inputs={}, **SLICE)
     assert rc == 0, failures(output)
     assert controller.writes() == [] and changed(output) == 0
 
@@ -257,7 +258,7 @@ def test_check_mode_on_an_empty_controller_writes_nothing_and_says_what_it_would
 
 
 def test_bad_input_stops_before_any_request(controller):
-    rc, _, text = apply(controller, inputs={"stackops AWS qa": {"username": "x", "password": "y"}})
+    rc, _output, text = apply(controller, inputs={"stackops AWS qa": {"username": "x", "password": "y"}})
     assert rc != 0
     assert "awx_credential_inputs: stackops AWS qa is not a credential" in text
     assert controller.requests == []

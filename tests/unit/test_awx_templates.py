@@ -96,7 +96,7 @@ def test_the_committed_file_is_what_the_generator_writes_now():
 
 @pytest.mark.parametrize("path", RUNBOOK_FILES, ids=lambda p: p.stem)
 def test_every_runbook_has_a_template_per_environment_whose_survey_matches_its_spec(controller, path):
-    name, spec, _ = spec_of(path)
+    name, spec, _plays = spec_of(path)
     found = templates_by_name(controller)
     for environment, protected in ENVIRONMENTS.items():
         template = found[f"stackops {environment} runbook {name}"]
@@ -115,7 +115,7 @@ def test_every_runbook_has_a_template_per_environment_whose_survey_matches_its_s
 @pytest.mark.parametrize("path", RUNBOOK_FILES, ids=lambda p: p.stem)
 def test_the_runbook_validates_its_inputs_with_that_spec(path):
     """The survey follows runbooks_argument_spec only if the runbook checks its inputs against it."""
-    _, _, plays = spec_of(path)
+    _name, _spec, plays = spec_of(path)
     first = plays[0]["tasks"][0]
     via_role = first.get("ansible.builtin.include_role", {}) == {
         "name": "stackops.platform.runbooks",
@@ -130,7 +130,7 @@ def test_the_runbook_validates_its_inputs_with_that_spec(path):
 @pytest.mark.parametrize("path", RUNBOOK_FILES, ids=lambda p: p.stem)
 def test_survey_answers_pass_the_runbooks_validation(controller, path):
     """What AWX sends from a survey (its defaults, a value for each required question) passes the spec."""
-    name, spec, _ = spec_of(path)
+    name, spec, _plays = spec_of(path)
     template = templates_by_name(controller)[f"stackops prod runbook {name}"]
     samples = {"text": "api", "integer": 3, "float": 1.5, "textarea": "a,b", "password": "x"}
     answers = {}
@@ -145,7 +145,7 @@ def test_survey_answers_pass_the_runbooks_validation(controller, path):
 
 def test_a_changed_spec_is_caught(controller):
     """The comparison fails on a default, a required flag or a question that drifted from the spec."""
-    _, spec, _ = spec_of(ROOT / "playbooks" / "runbooks" / "deploy.yml")
+    _name, spec, _plays = spec_of(ROOT / "playbooks" / "runbooks" / "deploy.yml")
     survey = templates_by_name(controller)["stackops prod runbook deploy"]["survey_spec"]
     assert disagreements(survey, spec, True) == []
     drifted = {**spec, "wait_timeout": {**spec["wait_timeout"], "default": 900}}
