@@ -235,7 +235,14 @@ def test_what_rds_cannot_do_is_refused_after_the_reads_naming_the_role_variables
 def test_a_changed_port_is_planned_applied_and_handed_to_the_services(module_emulator, links):
     """database_port on an existing instance: ModifyDBInstance DBPortNumber (RDS applies it at once, with a
     reboot). The database security group is the security tier's (security_database_port), not converged here."""
-    moved = {**links, "database_port": 5433}
+    have = instances(module_emulator)["demo-local-db"]
+    # Keep the class and storage the instance has (an earlier test grew them): only the port moves.
+    moved = {
+        **links,
+        "database_port": 5433,
+        "database_instance_class": have["DBInstanceClass"],
+        "database_allocated_storage": have["AllocatedStorage"],
+    }
     module_emulator.clear_calls()
     plan = run_playbook(module_emulator, "playbooks/database.yml", limit=PRIMARY, extra_vars=moved, check=True)
     assert plan.rc == 0, plan.messages()

@@ -39,6 +39,13 @@ def _code(error):
     return error.value.response["Error"]["Code"]
 
 
+def test_describe_on_an_emptied_emulator_answers_an_empty_list(emulator):
+    """The first RDS call after a reset (no RDS backend exists yet) is a read: it answers, not a 500."""
+    rds = emulator.boto3_client("rds")
+    assert rds.describe_db_instances()["DBInstances"] == []
+    assert emulator.boto3_client("rds", region="us-west-2").describe_db_instances()["DBInstances"] == []
+
+
 def test_reboot_with_failover_swaps_the_azs_after_rebooting_and_records_events(emulator):
     emulator.configure("rds-failover", failover_seconds=0.6)
     rds = emulator.boto3_client("rds")

@@ -43,10 +43,12 @@ DEFAULTS = {"failover_seconds": 3.0, "reboot_seconds": 1.0, "promote_seconds": 3
 
 
 def _backend(region):
+    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.rds.models import rds_backends
 
-    account = next(iter(rds_backends))
-    return rds_backends[account][region]
+    # moto's default account (the emulator's credentials map to it); indexing creates the backend, so the first
+    # call after a reset (no RDS backend yet) reads an empty one instead of failing.
+    return rds_backends[DEFAULT_ACCOUNT_ID][region]
 
 
 def add_event(backend, resource, source_type, message, categories):
