@@ -11,6 +11,7 @@ from ..platform import not_found
 from . import spec as sp
 from . import state as st
 from .instance import add_modification
+from .instance import endpoint_of
 from .instance import label
 from .instance import show
 
@@ -134,6 +135,25 @@ class AuroraCluster:
                 **kwargs,
             )["DBCluster"]
         self.o.tag(cluster, "cluster")
+
+    def result(self, result):
+        """``result`` with the cluster's identifiers, endpoints, version, master secret and port, and its readers."""
+        cluster = self.o.state.cluster or {}
+        result.update(
+            identifier=self.o.names.writer,
+            cluster_identifier=self.o.names.primary,
+            arn=cluster.get("DBClusterArn"),
+            endpoint=cluster.get("Endpoint"),
+            reader_endpoint=cluster.get("ReaderEndpoint"),
+            engine_version=cluster.get("EngineVersion"),
+            master_user_secret_arn=(cluster.get("MasterUserSecret") or {}).get("SecretArn"),
+        )
+        if cluster.get("Port"):
+            result["port"] = cluster["Port"]
+        for member in self.member_specs()[1:]:
+            found = self.o.state.instances.get(member["identifier"]) or {}
+            result["replicas"][member["identifier"]] = endpoint_of(found)
+        return result
 
     def member_specs(self):
         """The cluster's instances: the writer (``-1``) and the readers; Multi-AZ adds a reader when none is listed."""

@@ -249,6 +249,20 @@ class Instances:
             view["pending"] = pending
         return view
 
+    def result(self, result, identifier):
+        """``result`` with the instance's identifier, ARN, endpoint, version, master secret and port."""
+        instance = self.o.state.instances.get(identifier) or {}
+        result.update(
+            identifier=identifier,
+            arn=instance.get("DBInstanceArn"),
+            endpoint=(instance.get("Endpoint") or {}).get("Address"),
+            engine_version=instance.get("EngineVersion"),
+            master_user_secret_arn=(instance.get("MasterUserSecret") or {}).get("SecretArn"),
+        )
+        if (instance.get("Endpoint") or {}).get("Port"):
+            result["port"] = instance["Endpoint"]["Port"]
+        return result
+
 
 def add_modification(kwargs, key, have, want):
     """Put one changed setting into a ModifyDBInstance / ModifyDBCluster request, in the form each takes."""
@@ -321,3 +335,13 @@ _LABELS = {
 
 def label(key):
     return _LABELS.get(key, key)
+
+
+def endpoint_of(instance):
+    """An instance as the ``database`` fact lists a replica or a reader."""
+    return {
+        "arn": instance.get("DBInstanceArn"),
+        "endpoint": (instance.get("Endpoint") or {}).get("Address"),
+        "availability_zone": instance.get("AvailabilityZone"),
+        "instance_class": instance.get("DBInstanceClass"),
+    }

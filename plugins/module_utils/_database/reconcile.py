@@ -9,14 +9,15 @@ replica of the primary region's instance.
 Settings RDS applies at the next maintenance window (``spec.DEFERRED``) are sent with ApplyImmediately as the
 spec says; what the instance shows in PendingModifiedValues counts as done, so a second run finds nothing to do.
 
-The parameter group (``parameters.py``), the instance (``instance.py``), its replicas (``replicas.py``) and an
-Aurora cluster (``aurora.py``) are parts that share this reconciler's reads, changes, tags and waits; this class
-reads, runs them in order and reports.
+The parameter group (``parameters.py``), the enhanced monitoring role (``monitoring.py``), the instance
+(``instance.py``), its replicas (``replicas.py``, the cross-region DR replica too), an Aurora cluster
+(``aurora.py``), an Aurora secondary cluster (``aurora_global.py``) and the deletions (``removal.py``) are parts
+that share this reconciler's reads, changes, tags and waits; this class reads, checks, runs them in order and
+reports (each part reports its own resources).
 """
 
 from __future__ import annotations
 
-import json
 import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
@@ -26,10 +27,8 @@ from ..platform import ReconcileError
 from ..platform import WaitTimeout
 from ..platform import after_iam_propagation
 from ..platform import create_once
-from ..platform import create_role
 from ..platform import identity_tags
 from ..platform import not_found
-from ..platform import partition_for
 from ..platform import resource_tags
 from ..platform import single_attempt
 from ..platform import sync_tags
@@ -40,7 +39,9 @@ from . import state as st
 from .aurora import AuroraCluster
 from .aurora_global import AuroraGlobal
 from .instance import Instances
+from .monitoring import MonitoringRole
 from .parameters import ParameterGroup
+from .removal import Removal
 from .replicas import Replicas
 
 __all__ = ["DatabaseReconciler", "ReconcileError"]
@@ -80,6 +81,8 @@ class DatabaseReconciler:
         self.read_replicas = Replicas(self)
         self.aurora_cluster = AuroraCluster(self)
         self.aurora_global = AuroraGlobal(self)
+        self.monitoring = MonitoringRole(self)
+        self.removal = Removal(self)
         self.new_role = False  # the monitoring role was made in this run (IAM is eventually consistent)
 
     # -- helpers ------------------------------------------------------------------------------------------------
@@ -168,12 +171,12 @@ class DatabaseReconciler:
         self.read()
         self.before_snapshot = self.snapshot()
         if self.p["state"] == "absent":
-            self.remove()
+            self.removal.converge()
             return
         if self.dr and self.state.source is None and self.check_mode:
             # A dry run of a whole environment: the primary is only planned too.
             self.parameter_group.converge()
-            self.monitoring_role()
+            self.monitoring.converge()
             self.changes.add(
                 f"create DR replica {self.names.dr} of {self.names.primary} in {self.p['primary_region']} (once it exists)"
             )
@@ -185,7 +188,7 @@ class DatabaseReconciler:
             )
         self.refuse_what_rds_cannot_do()
         self.parameter_group.converge()
-        role_arn = self.monitoring_role()
+        role_arn = self.monitoring.converge()
         if self.aurora and self.dr:
             self.aurora_global.converge(role_arn)
         elif self.aurora:
@@ -202,7 +205,7 @@ class DatabaseReconciler:
             return self.before_snapshot if self.check_mode else {}
         return self.snapshot(planned=True)
 
-    # -- enhanced monitoring role -------------------------------------------------------------------------------------
+    # -- preflight and lookups ----------------------------------------------------------------------------------------
 
     def refuse_what_rds_cannot_do(self):
         """RDS refuses a lower engine version and smaller allocated storage (as EKS, ElastiCache and OpenSearch
@@ -240,68 +243,6 @@ class DatabaseReconciler:
         )
         return {"DBInstance": found[0]} if found else None
 
-    def monitoring_role(self):
-        if not self.p["monitoring_interval"]:
-            return None
-        if self.p.get("monitoring_role_arn"):
-            return self.p["monitoring_role_arn"]
-        name = self.names.monitoring_role
-        policy = st.MONITORING_POLICY.format(partition=partition_for(self.region))
-        role = self.state.role
-        if role is None:
-            if self.changes.add(f"create IAM role {name} (RDS enhanced monitoring)"):
-                self.new_role = True
-                role = create_role(
-                    self.iam,
-                    dict(
-                        RoleName=name,
-                        AssumeRolePolicyDocument=json.dumps(st.MONITORING_TRUST),
-                        Description="RDS enhanced monitoring (stackops)",
-                        Tags=[{"Key": k, "Value": v} for k, v in self.tags("monitoring", name).items()],
-                    ),
-                    self.warnings,
-                )["Role"]
-            self.state.role_policies = []
-        if policy not in self.state.role_policies:
-            if self.changes.add(f"attach AmazonRDSEnhancedMonitoringRole to IAM role {name}"):
-                self.iam.attach_role_policy(RoleName=name, PolicyArn=policy, aws_retry=True)
-        return role["Arn"] if role else None
-
-    # -- absent ---------------------------------------------------------------------------------------------------------
-
-    def remove(self):
-        """Delete the tier's instances (replicas first), the cluster, with a final snapshot of the primary."""
-        snapshot = f"{self.names.primary}-final-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
-        managed = {
-            i: inst for i, inst in self.state.instances.items() if st.is_managed(st.tags_of(inst), self.identity)
-        }
-        order = sorted(managed, key=lambda i: (st.tags_of(managed[i]).get(st.TAG_ROLE) in ("primary", "writer"), i))
-        for identifier in order:
-            instance = managed[identifier]
-            if instance.get("DBInstanceStatus") == "deleting":
-                continue
-            role = st.tags_of(instance).get(st.TAG_ROLE)
-            if instance.get("DeletionProtection"):
-                raise ReconcileError(
-                    f"{identifier} has deletion protection; set {self.var('deletion_protection')}: false and converge before "
-                    f"{self.var('state')}: absent"
-                )
-            final = role == "primary" and self.p["final_snapshot"]
-            if self.changes.add(f"delete {identifier}" + (f" (final snapshot {snapshot})" if final else "")):
-                kwargs = {"FinalDBSnapshotIdentifier": snapshot} if final else {"SkipFinalSnapshot": True}
-                self.rds.delete_db_instance(DBInstanceIdentifier=identifier, aws_retry=True, **kwargs)
-        cluster = self.state.cluster
-        if cluster is not None:
-            if cluster.get("DeletionProtection"):
-                raise ReconcileError(f"{cluster['DBClusterIdentifier']} has deletion protection; turn it off first")
-            final = self.p["final_snapshot"]
-            if self.changes.add(
-                f"delete Aurora cluster {cluster['DBClusterIdentifier']}"
-                + (f" (final snapshot {snapshot})" if final else "")
-            ):
-                kwargs = {"FinalDBSnapshotIdentifier": snapshot} if final else {"SkipFinalSnapshot": True}
-                self.rds.delete_db_cluster(DBClusterIdentifier=cluster["DBClusterIdentifier"], aws_retry=True, **kwargs)
-
     # -- result and diff -------------------------------------------------------------------------------------------------
 
     def snapshot(self, planned=False):
@@ -337,7 +278,6 @@ class DatabaseReconciler:
 
     def result(self):
         """The ``database`` fact: endpoints, identifiers, ARNs, the master secret, the parameter group, pending changes."""
-        instances = self.state.instances
         result = {
             "engine": self.engine,
             "engine_version": None,
@@ -357,47 +297,7 @@ class DatabaseReconciler:
         if self.aurora and self.dr:
             return self.aurora_global.result(result)
         if self.aurora:
-            cluster = self.state.cluster or {}
-            result.update(
-                identifier=self.names.writer,
-                cluster_identifier=self.names.primary,
-                arn=cluster.get("DBClusterArn"),
-                endpoint=cluster.get("Endpoint"),
-                reader_endpoint=cluster.get("ReaderEndpoint"),
-                engine_version=cluster.get("EngineVersion"),
-                master_user_secret_arn=(cluster.get("MasterUserSecret") or {}).get("SecretArn"),
-            )
-            if cluster.get("Port"):
-                result["port"] = cluster["Port"]
-            for member in self.aurora_cluster.member_specs()[1:]:
-                found = instances.get(member["identifier"]) or {}
-                result["replicas"][member["identifier"]] = _endpoint(found)
-            return result
-        identifier = self.names.dr if self.dr else self.names.primary
-        instance = instances.get(identifier) or {}
-        result.update(
-            identifier=identifier,
-            arn=instance.get("DBInstanceArn"),
-            endpoint=(instance.get("Endpoint") or {}).get("Address"),
-            engine_version=instance.get("EngineVersion"),
-            master_user_secret_arn=(instance.get("MasterUserSecret") or {}).get("SecretArn"),
-        )
-        if (instance.get("Endpoint") or {}).get("Port"):
-            result["port"] = instance["Endpoint"]["Port"]
+            return self.aurora_cluster.result(result)
         if self.dr:
-            result["source_arn"] = (self.state.source or {}).get("DBInstanceArn")
-            result["master_user_secret_arn"] = (self.state.source or {}).get("MasterUserSecret", {}).get("SecretArn")
-            return result
-        for replica in sp.replica_specs(self.p):
-            rid = self.names.replica(replica["name"])
-            result["replicas"][rid] = _endpoint(instances.get(rid) or {})
-        return result
-
-
-def _endpoint(instance):
-    return {
-        "arn": instance.get("DBInstanceArn"),
-        "endpoint": (instance.get("Endpoint") or {}).get("Address"),
-        "availability_zone": instance.get("AvailabilityZone"),
-        "instance_class": instance.get("DBInstanceClass"),
-    }
+            return self.read_replicas.result_dr(self.instances.result(result, self.names.dr))
+        return self.read_replicas.result(self.instances.result(result, self.names.primary))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import spec as sp
 from . import state as st
+from .instance import endpoint_of
 
 
 class Replicas:
@@ -104,6 +105,20 @@ class Replicas:
         )["DBInstance"]
         self.o.state.instances[identifier] = self.replica_window(created, desired)
         self.o.wait_available(identifier)
+
+    def result(self, result):
+        """``result`` with the primary's read replicas."""
+        for replica in sp.replica_specs(self.o.p):
+            rid = self.o.names.replica(replica["name"])
+            result["replicas"][rid] = endpoint_of(self.o.state.instances.get(rid) or {})
+        return result
+
+    def result_dr(self, result):
+        """``result`` of a DR replica: its source, and the source's master secret (a replica has none of its own)."""
+        source = self.o.state.source or {}
+        result["source_arn"] = source.get("DBInstanceArn")
+        result["master_user_secret_arn"] = source.get("MasterUserSecret", {}).get("SecretArn")
+        return result
 
     def replica_window(self, created, desired):
         """CreateDBInstanceReadReplica takes no maintenance window: set it right after (part of the create)."""

@@ -8,29 +8,27 @@ Order: ECR repositories -> IAM roles (task execution, task) -> log groups -> the
 Container Insights) -> task definitions (a new revision only when the content differs) -> services (rolling,
 circuit breaker with rollback) -> service auto scaling -> the wait for the services that changed.
 
-The reconciler reads and holds the state; its parts write: ``repositories.py``, ``roles.py`` (roles and log
-groups), ``services.py`` (task definitions, services, the wait), ``scaling.py``. The cluster itself is here.
+The reconciler reads, checks and holds the state; its parts write: ``repositories.py``, ``roles.py`` (roles and
+log groups), ``cluster.py``, ``services.py`` (task definitions, services, the wait), ``scaling.py``.
 """
 
 from __future__ import annotations
 
 from ..platform import Changes
 from ..platform import ReconcileError
-from ..platform import create_once
 from ..platform import identity_tags
 from ..platform import partition_for
 from ..platform import resource_tags
 from ..platform import single_attempt
-from ..platform import sync_tags
 from ..platform import tags_purged
 from . import state as st
+from .cluster import Cluster
 from .repositories import Repositories
 from .roles import LogGroups
 from .roles import Roles
 from .scaling import Scaling
 from .services import Services
 from .services import definition_summary
-from .services import ecs_tag_list
 from .spec import Names
 from .spec import resolve_image
 from .spec import secret_key_of
@@ -74,6 +72,7 @@ class EcsReconciler:
         self.before_snapshot = {}
         self.service_part = Services(self)
         self.scaling_part = Scaling(self)
+        self.cluster_part = Cluster(self)
 
     @property
     def check_mode(self):
@@ -153,30 +152,6 @@ class EcsReconciler:
             self.role_arn(self.names.task_role),
         )
 
-    def cluster_view(self, cluster):
-        if not cluster:
-            return None
-        settings = {s["name"]: s["value"] for s in cluster.get("settings") or []}
-        return {
-            "capacity_providers": sorted(cluster.get("capacityProviders") or []),
-            "strategy": [
-                {"capacity_provider": s["capacityProvider"], "weight": s.get("weight", 0), "base": s.get("base", 0)}
-                for s in cluster.get("defaultCapacityProviderStrategy") or []
-            ],
-            "container_insights": settings.get("containerInsights", "disabled"),
-        }
-
-    def desired_cluster(self):
-        return {
-            "capacity_providers": sorted(self.p.get("capacity_providers") or ["FARGATE", "FARGATE_SPOT"]),
-            "strategy": [
-                {"capacity_provider": s["capacity_provider"], "weight": s.get("weight", 1), "base": s.get("base", 0)}
-                for s in self.p.get("capacity_provider_strategy")
-                or [{"capacity_provider": "FARGATE", "weight": 1, "base": 1}]
-            ],
-            "container_insights": "enabled" if self.p.get("container_insights", True) else "disabled",
-        }
-
     def strategy_for(self, service):
         if service.get("spot"):
             return [
@@ -185,7 +160,7 @@ class EcsReconciler:
             ]
         return [
             {"capacityProvider": s["capacity_provider"], "weight": s["weight"], "base": s["base"]}
-            for s in self.desired_cluster()["strategy"]
+            for s in self.cluster_part.desired_cluster()["strategy"]
         ]
 
     def snapshot(self, desired=False):
@@ -220,7 +195,7 @@ class EcsReconciler:
                 )
                 scaling[name] = self.scaling_part.view(name)
         return {
-            "cluster": self.desired_cluster() if desired else self.cluster_view(self.cluster),
+            "cluster": self.cluster_part.desired_cluster() if desired else self.cluster_part.cluster_view(self.cluster),
             "task_definitions": definitions,
             "services": services,
             "scaling": scaling,
@@ -241,7 +216,7 @@ class EcsReconciler:
         if self.services:
             Roles(self).converge()
             LogGroups(self).converge()
-        self.converge_cluster()
+        self.cluster_part.converge()
         for service in self.services:
             self.service_part.converge(service)
         self.scaling_part.converge()
@@ -278,60 +253,6 @@ class EcsReconciler:
         if problems and not self.check_mode:
             raise ReconcileError("; ".join(problems))
         self.warnings.extend(f"(check mode) {problem}" for problem in problems)
-
-    def converge_cluster(self):
-        ecs = self.c["ecs"]
-        desired = self.desired_cluster()
-        name = self.names.cluster
-        strategy = [
-            {"capacityProvider": s["capacity_provider"], "weight": s["weight"], "base": s["base"]}
-            for s in desired["strategy"]
-        ]
-        settings = [{"name": "containerInsights", "value": desired["container_insights"]}]
-        if self.cluster is None:
-            if self.changes.add(
-                f"create ECS cluster {name} ({', '.join(desired['capacity_providers'])}, Container Insights {desired['container_insights']})"
-            ):
-                self.cluster = create_once(
-                    lambda: ecs.create_cluster(
-                        clusterName=name,
-                        capacityProviders=desired["capacity_providers"],
-                        defaultCapacityProviderStrategy=strategy,
-                        settings=settings,
-                        tags=ecs_tag_list(self.tags(name)),
-                    ),
-                    lambda: self._find_cluster(name),
-                    f"ECS cluster {name}",
-                    self.warnings,
-                )["cluster"]
-            return
-        current = self.cluster_view(self.cluster)
-        if (current["capacity_providers"], current["strategy"]) != (desired["capacity_providers"], desired["strategy"]):
-            if self.changes.add(f"ECS cluster {name}: capacity providers {', '.join(desired['capacity_providers'])}"):
-                ecs.put_cluster_capacity_providers(
-                    cluster=name,
-                    capacityProviders=desired["capacity_providers"],
-                    defaultCapacityProviderStrategy=strategy,
-                    aws_retry=True,
-                )
-        if current["container_insights"] != desired["container_insights"] and self.changes.add(
-            f"ECS cluster {name}: Container Insights {desired['container_insights']}"
-        ):
-            ecs.update_cluster(cluster=name, settings=settings, aws_retry=True)
-        sync_tags(
-            self.changes,
-            ecs,
-            "ecs",
-            self.cluster["clusterArn"],
-            f"ECS cluster {name}",
-            self.cluster.get("tagMap"),
-            self.tags(name),
-            self.purge_tags,
-        )
-
-    def _find_cluster(self, name):
-        found = st.read_cluster(self.c["ecs"], name)
-        return {"cluster": found} if found else None
 
     def result(self):
         return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from ..platform import ReconcileError
 from ..platform import client_token
 from .identity import normalise_json
 
@@ -15,6 +16,31 @@ from .identity import normalise_json
 class Addons:
     def __init__(self, owner):
         self.o = owner
+
+    def check(self):
+        """The version each add-on should run: the one given (offered for the cluster's Kubernetes version), else
+        the one it runs when that is still offered, else EKS's default."""
+        o = self.o
+        for index, addon in enumerate(o.p.get("addons") or []):
+            name, version = addon["name"], addon.get("version")
+            available = o.state.catalogue.get(name)
+            where = f"{o.var('addons')}[{index}]"
+            if available is None:
+                raise ReconcileError(f"{where}.name: EKS offers no add-on {name} for Kubernetes {o.p['version']}")
+            if version in (None, "", "latest"):
+                defaults = [v for v, default in available if default] or [v for v, _default in available]
+                current = o.state.addons.get(name)
+                if version != "latest" and current and current.get("addonVersion") in [v for v, _d in available]:
+                    o.addon_versions[name] = current["addonVersion"]  # unpinned: keep a compatible version
+                else:
+                    o.addon_versions[name] = defaults[0]
+            elif version not in [v for v, _d in available]:
+                raise ReconcileError(
+                    f"{where}.version: {name} {version} is not offered for Kubernetes {o.p['version']} "
+                    f"(offered: {', '.join(v for v, _d in available)})"
+                )
+            else:
+                o.addon_versions[name] = version
 
     def converge(self):
         o = self.o

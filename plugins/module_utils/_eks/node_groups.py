@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from ..platform import ReconcileError
 from ..platform import client_token
 from . import spec as sp
 
@@ -14,13 +15,67 @@ class NodeGroups:
     def __init__(self, owner):
         self.o = owner
 
+    def check(self):
+        """What EKS cannot change on an existing node group, and its version step, refused before any write."""
+        o = self.o
+        for index, group in enumerate(o.p.get("node_groups") or []):
+            current = o.state.node_groups.get(group["name"])
+            if not current:
+                continue
+            where = f"{o.var('node_groups')}[{index}]"
+            problems = []
+            if sorted(current.get("instanceTypes") or []) != sorted(group["instance_types"]):
+                problems.append(f"{where}.instance_types: {current.get('instanceTypes')} -> {group['instance_types']}")
+            if (current.get("capacityType") or "ON_DEMAND") != group["capacity_type"]:
+                problems.append(f"{where}.capacity_type: {current.get('capacityType')} -> {group['capacity_type']}")
+            if group.get("disk_size") and int(current.get("diskSize") or 0) != group["disk_size"]:
+                problems.append(f"{where}.disk_size: {current.get('diskSize')} -> {group['disk_size']}")
+            if group.get("ami_type") and current.get("amiType") and current["amiType"] != group["ami_type"]:
+                problems.append(f"{where}.ami_type: {current['amiType']} -> {group['ami_type']}")
+            if problems:
+                raise ReconcileError(
+                    "EKS cannot change these on an existing node group (it must be replaced: give it a new name, "
+                    "converge, then remove the old one): " + "; ".join(problems)
+                )
+            wanted = group.get("version") or o.p["version"]
+            problem = sp.check_upgrade(current.get("version"), wanted, f"{where}.version")
+            if problem:
+                raise ReconcileError(problem)
+
+    def desired_group(self, group, existing=None):
+        o = self.o
+        view = {
+            "instance_types": list(group["instance_types"]),
+            "capacity_type": group["capacity_type"],
+            "min_size": group["min_size"],
+            "max_size": group["max_size"],
+            "desired_size": group.get("desired_size", group["min_size"]),
+            "disk_size": group.get("disk_size"),
+            "labels": dict(group.get("labels") or {}),
+            "taints": sorted(
+                f"{t['key']}={t.get('value') or ''}:{sp.TAINT_EFFECTS_API.get(t['effect'], t['effect'])}"
+                for t in group.get("taints") or []
+            ),
+            "max_unavailable": group.get("max_unavailable"),
+            "max_unavailable_percentage": group.get("max_unavailable_percentage"),
+            "version": group.get("version") or o.p["version"],
+        }
+        if view["max_unavailable"] is None and view["max_unavailable_percentage"] is None:
+            view["max_unavailable"] = 1
+        if group.get("desired_size") is None and existing:
+            # Unset desired size: leave what the cluster autoscaler chose, within min..max.
+            current = existing["desired_size"]
+            if current is not None and group["min_size"] <= current <= group["max_size"]:
+                view["desired_size"] = current
+        return view
+
     def converge(self):
         o = self.o
         name = o.p["name"]
         before = o.before_snapshot["node_groups"]
         for group in o.p.get("node_groups") or []:
             group_name = group["name"]
-            want = o.desired_group(group, before.get(group_name))
+            want = self.desired_group(group, before.get(group_name))
             update_config = (
                 {"maxUnavailable": want["max_unavailable"]}
                 if want["max_unavailable"] is not None

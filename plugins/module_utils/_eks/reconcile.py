@@ -9,8 +9,10 @@ a version upgrade, one minor version at a time (control plane first, then the no
 provider → IAM roles for service accounts → node groups → add-ons. A precondition that fails (a Kubernetes
 version downgrade, a change EKS cannot make to a node group) stops the run before its first write.
 
-The reconciler reads, checks and holds the state; its parts write: ``identity.py`` (roles, OIDC provider, IRSA
-roles), ``control_plane.py`` (the cluster and its upgrade), ``admission.py``, ``node_groups.py``, ``addons.py``.
+The reconciler reads, checks the cluster and holds the state; its parts write: ``identity.py`` (roles, OIDC
+provider, IRSA roles), ``control_plane.py`` (the cluster and its upgrade), ``admission.py``, ``node_groups.py``,
+``addons.py``; the last two also check their own preconditions (what EKS cannot change on a node group, the
+add-on versions offered), with the cluster's, before any write.
 """
 
 from __future__ import annotations
@@ -156,49 +158,8 @@ class EksReconciler:
             problem = sp.check_upgrade(cluster["version"], self.p["version"], self.var("version"))
             if problem:
                 raise ReconcileError(problem)
-        for index, group in enumerate(self.p.get("node_groups") or []):
-            current = self.state.node_groups.get(group["name"])
-            if not current:
-                continue
-            where = f"{self.var('node_groups')}[{index}]"
-            problems = []
-            if sorted(current.get("instanceTypes") or []) != sorted(group["instance_types"]):
-                problems.append(f"{where}.instance_types: {current.get('instanceTypes')} -> {group['instance_types']}")
-            if (current.get("capacityType") or "ON_DEMAND") != group["capacity_type"]:
-                problems.append(f"{where}.capacity_type: {current.get('capacityType')} -> {group['capacity_type']}")
-            if group.get("disk_size") and int(current.get("diskSize") or 0) != group["disk_size"]:
-                problems.append(f"{where}.disk_size: {current.get('diskSize')} -> {group['disk_size']}")
-            if group.get("ami_type") and current.get("amiType") and current["amiType"] != group["ami_type"]:
-                problems.append(f"{where}.ami_type: {current['amiType']} -> {group['ami_type']}")
-            if problems:
-                raise ReconcileError(
-                    "EKS cannot change these on an existing node group (it must be replaced: give it a new name, "
-                    "converge, then remove the old one): " + "; ".join(problems)
-                )
-            wanted = group.get("version") or self.p["version"]
-            problem = sp.check_upgrade(current.get("version"), wanted, f"{where}.version")
-            if problem:
-                raise ReconcileError(problem)
-        for index, addon in enumerate(self.p.get("addons") or []):
-            name, version = addon["name"], addon.get("version")
-            available = self.state.catalogue.get(name)
-            where = f"{self.var('addons')}[{index}]"
-            if available is None:
-                raise ReconcileError(f"{where}.name: EKS offers no add-on {name} for Kubernetes {self.p['version']}")
-            if version in (None, "", "latest"):
-                defaults = [v for v, default in available if default] or [v for v, _default in available]
-                current = self.state.addons.get(name)
-                if version != "latest" and current and current.get("addonVersion") in [v for v, _d in available]:
-                    self.addon_versions[name] = current["addonVersion"]  # unpinned: keep a compatible version
-                else:
-                    self.addon_versions[name] = defaults[0]
-            elif version not in [v for v, _d in available]:
-                raise ReconcileError(
-                    f"{where}.version: {name} {version} is not offered for Kubernetes {self.p['version']} "
-                    f"(offered: {', '.join(v for v, _d in available)})"
-                )
-            else:
-                self.addon_versions[name] = version
+        NodeGroups(self).check()
+        Addons(self).check()
 
     # -- snapshots (diff) -----------------------------------------------------------------------------------------
 
@@ -226,32 +187,6 @@ class EksReconciler:
             "addons": {name: addon.get("addonVersion") for name, addon in sorted(self.state.addons.items())},
         }
 
-    def desired_group(self, group, existing=None):
-        view = {
-            "instance_types": list(group["instance_types"]),
-            "capacity_type": group["capacity_type"],
-            "min_size": group["min_size"],
-            "max_size": group["max_size"],
-            "desired_size": group.get("desired_size", group["min_size"]),
-            "disk_size": group.get("disk_size"),
-            "labels": dict(group.get("labels") or {}),
-            "taints": sorted(
-                f"{t['key']}={t.get('value') or ''}:{sp.TAINT_EFFECTS_API.get(t['effect'], t['effect'])}"
-                for t in group.get("taints") or []
-            ),
-            "max_unavailable": group.get("max_unavailable"),
-            "max_unavailable_percentage": group.get("max_unavailable_percentage"),
-            "version": group.get("version") or self.p["version"],
-        }
-        if view["max_unavailable"] is None and view["max_unavailable_percentage"] is None:
-            view["max_unavailable"] = 1
-        if group.get("desired_size") is None and existing:
-            # Unset desired size: leave what the cluster autoscaler chose, within min..max.
-            current = existing["desired_size"]
-            if current is not None and group["min_size"] <= current <= group["max_size"]:
-                view["desired_size"] = current
-        return view
-
     def after(self):
         after = {
             "cluster": {
@@ -268,7 +203,7 @@ class EksReconciler:
         }
         before = self.before_snapshot.get("node_groups", {})
         for group in self.p.get("node_groups") or []:
-            after["node_groups"][group["name"]] = self.desired_group(group, before.get(group["name"]))
+            after["node_groups"][group["name"]] = NodeGroups(self).desired_group(group, before.get(group["name"]))
         for name, group in before.items():
             if name not in after["node_groups"] and not self.p["purge_node_groups"]:
                 after["node_groups"][name] = group
