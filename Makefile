@@ -8,8 +8,8 @@ EMULATOR_PORT ?= 45123
 EMULATOR_STATE := .emulator
 INVENTORY ?= inventories/local
 PYTEST_ARGS ?=
-# pytest-xdist for the integration tests: two workers, each with its own emulator (files stay whole on one
-# worker: loadfile). The whole suite took 17 min this way on 2 cores; XDIST= runs it serially.
+# pytest-xdist for the unit and integration tests: two workers, each with its own emulator (files stay whole on
+# one worker: loadfile). The integration suite took 17 min this way on 2 cores; XDIST= runs them serially.
 XDIST ?= -n 2
 
 export PYTHONPATH := $(CURDIR)/tests/emulator
@@ -64,8 +64,8 @@ lint: $(STAMP)  ## ansible-lint (production profile), ruff, yamllint
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --offline --profile production
 
-unit: $(STAMP)  ## pytest: plugins, module_utils, the emulator
-	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+unit: $(STAMP)  ## pytest: plugins, module_utils, the emulator (XDIST="-n 2": two workers)
+	$(BIN)/python -m pytest tests/unit $(if $(XDIST),$(XDIST) --dist loadfile) $(PYTEST_ARGS)
 
 integration: $(STAMP)  ## pytest: converge playbooks against emulators the tests start themselves (XDIST="-n 2": two workers)
 	$(BIN)/python -m pytest tests/integration $(if $(XDIST),$(XDIST) --dist loadfile) $(PYTEST_ARGS)
