@@ -70,7 +70,7 @@ unit: $(STAMP)  ## pytest: plugins, module_utils, the emulator (XDIST="-n 2": tw
 integration: $(STAMP)  ## pytest: converge playbooks against emulators the tests start themselves (XDIST="-n 2": two workers)
 	$(BIN)/python -m pytest tests/integration $(if $(XDIST),$(XDIST) --dist loadfile) $(PYTEST_ARGS)
 
-molecule: $(STAMP)  ## the vpc role's molecule scenario against an emulator started for it
+molecule: $(STAMP)  ## the roles' molecule scenarios (vpc, storage, edge, monitoring, backups) against an emulator started for them
 	@# Scenarios end without a destroy step (the emulator they ran on is gone); reset molecule's memory of a
 	@# finished prepare step so that a second `make molecule` prepares its fresh emulator again.
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule reset --all >/dev/null 2>&1
