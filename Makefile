@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 EMULATOR_PORT ?= 45123
 EMULATOR_STATE := .emulator
 INVENTORY ?= inventories/local
-PYTEST_ARGS ?=
+# --durations: every run (CI included) prints its slowest tests, where CI time goes.
+PYTEST_ARGS ?= --durations=15
 # pytest-xdist for the unit and integration tests: two workers, each with its own emulator (files stay whole on
 # one worker: loadfile). The integration suite took 17 min this way on 2 cores; XDIST= runs them serially.
 XDIST ?= -n 2
