@@ -12,6 +12,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from botocore.stub import ANY
 from botocore.stub import Stubber
 
+from ansible_collections.stackops.platform.plugins.filter.restore_runbooks import restore_runbook_input_errors
 from ansible_collections.stackops.platform.plugins.module_utils._restore import restore
 from ansible_collections.stackops.platform.plugins.module_utils.platform import PreconditionFailed
 
@@ -258,3 +259,10 @@ def test_absent_deletes_the_writer_the_cluster_and_the_copy():
         proc.run()
         stub.assert_no_pending_responses()
     assert len(proc.changes.items) == 3
+
+
+def test_a_cluster_snapshot_arn_is_a_restore_point():
+    arn = "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:nightly-1"
+    assert restore.validate(params(snapshot=arn), "us-east-1") == []
+    assert restore_runbook_input_errors({"target": "x1", "snapshot": arn}, "db_restore") == []
+    assert restore_runbook_input_errors({"target": "x1", "snapshot": arn + ":"}, "db_restore") != []
