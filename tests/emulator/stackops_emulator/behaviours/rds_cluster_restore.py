@@ -181,7 +181,7 @@ class RdsClusterRestore:
         from moto.rds.models import rds_backends
 
         for account in list(rds_backends):
-            for where in {"us-east-1", region}:
+            for where in sorted({"us-east-1", region}):
                 found_global = rds_backends[account][where].global_clusters.get(global_id)
                 if found_global is not None and found in found_global.members:
                     found_global.members.remove(found)
