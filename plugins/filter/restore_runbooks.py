@@ -15,7 +15,7 @@ import re
 
 _IDENTIFIER = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)$")
 _SNAPSHOT = re.compile(r"^(rds:)?[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}(?<!-)$")
-_SNAPSHOT_ARN = re.compile(r"^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:(rds:)?[A-Za-z][A-Za-z0-9-]*$")
+_SNAPSHOT_ARN = re.compile(r"^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:(cluster-)?snapshot:(rds:)?[A-Za-z][A-Za-z0-9-]*$")
 _TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]{1,256}$")
 _CLASS = re.compile(r"^db\.[a-z0-9]+\.(micro|small|medium|large|xlarge|\d{1,2}xlarge)$")
 _SERVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")

@@ -5,7 +5,7 @@
 
 DOCUMENTATION = r"""
 module: rds_restore
-short_description: Restore an RDS instance from a snapshot or to a point in time into a new identifier
+short_description: Restore an RDS instance or an Aurora cluster from a snapshot or to a point in time into a new identifier
 version_added: 0.2.0
 description:
   - Preflight (the source and the restore point exist; the target is free or a restore of this source), then
@@ -24,19 +24,26 @@ description:
   - The instance is tagged C(stackops:restored-from) (the source) and C(stackops:restore-point). A rerun after
     an interruption finds it and waits for it, so it never restores twice. O(state=absent) deletes what a restore
     made into O(target) (the instance, without a final snapshot, and the snapshot copy) and refuses anything else.
+  - When O(source) names an Aurora DB cluster, the cluster is restored (RestoreDBClusterFromSnapshot from a cluster
+    snapshot, or RestoreDBClusterToPointInTime) into the cluster O(target) with the source's subnet group, security
+    groups, cluster parameter group, KMS key, port and Serverless v2 capacity; an Aurora restore makes no instance,
+    so the writer C(<target>-1) is then created in it (the source writer's class and parameter group, or
+    O(instance_class)). In another region the cluster snapshot is copied there first with O(kms_key_id).
+    O(state=absent) deletes the cluster's instances, the cluster and the copy. An instance of an Aurora cluster
+    given as O(source) is refused (restore its cluster).
   - Check mode makes no write call.
 author:
   - stackops platform engineers (@stackops)
 options:
   source:
-    description: The instance whose backups are restored.
+    description: The instance, or the Aurora cluster, whose backups are restored.
     type: str
     required: true
   source_region:
     description: The source's region, when it is not the module's region (a DR drill).
     type: str
   target:
-    description: The new instance's identifier.
+    description: The new instance's (or Aurora cluster's) identifier; an Aurora restore's writer is C(<target>-1).
     type: str
     required: true
   snapshot:
@@ -51,10 +58,10 @@ options:
     choices: [present, absent]
     default: present
   instance_class:
-    description: The new instance's class; default the source's.
+    description: The new instance's class (Aurora, its writer's); default the source's (writer's).
     type: str
   multi_az:
-    description: Multi-AZ for the new instance; default the source's.
+    description: Multi-AZ for the new instance; default the source's. An Aurora restore has its writer only.
     type: bool
   deletion_protection:
     description: Deletion protection for the new instance; default the source's.
@@ -67,7 +74,9 @@ options:
     type: list
     elements: str
   parameter_group:
-    description: The DB parameter group; default the source's in its region, the engine's default elsewhere.
+    description: >-
+      The DB parameter group (Aurora, the DB cluster parameter group); default the source's in its region, the
+      engine's default elsewhere.
     type: str
   kms_key_id:
     description: The KMS key of the copy in another region (required there; in the source's region the backup's key is kept).
@@ -97,6 +106,14 @@ EXAMPLES = r"""
     restore_time: "2026-12-05T03:00:00Z"
     repoint_secret: database_connection
 
+- name: Restore an Aurora cluster to the latest restorable time (the writer moneytrack-prod-db-pitr-1 is created in it)
+  stackops.platform.rds_restore:
+    platform: moneytrack
+    environment: prod
+    source: moneytrack-prod-db
+    target: moneytrack-prod-db-pitr
+    restore_time: latest
+
 - name: DR drill - the latest snapshot, restored in the DR region
   stackops.platform.rds_restore:
     platform: moneytrack
@@ -118,7 +135,10 @@ restore:
   returned: always
   type: dict
   contains:
-    identifier: {description: "The new instance.", type: str}
+    identifier: {description: "The new instance (or Aurora cluster).", type: str}
+    engine_kind: {description: "C(instance) or C(cluster) (Aurora).", type: str}
+    writer: {description: "Aurora, the writer instance created in the restored cluster.", type: str}
+    reader_endpoint: {description: "Aurora, the cluster's reader endpoint (an instance, its endpoint).", type: str}
     arn: {description: "Its ARN.", type: str}
     status: {description: "C(available) once waited for (C(absent) after O(state=absent)).", type: str}
     endpoint: {description: "Its endpoint address.", type: str}
@@ -128,10 +148,10 @@ restore:
     restore_point: {description: "The snapshot restored, the time restored to, or C(latest).", type: str}
     data_time: {description: "The time of the data restored (ISO 8601).", type: str}
     data_age_s: {description: "How old that data was when the restore started, in seconds.", type: float}
-    copy: {description: "The snapshot copy made in this region, if any.", type: str}
+    copy: {description: "The snapshot (Aurora, cluster snapshot) copy made in this region, if any.", type: str}
     subnet_group: {description: "Its subnet group.", type: str}
     security_group_ids: {description: "Its security groups.", type: list, elements: str}
-    parameter_group: {description: "Its parameter group.", type: str}
+    parameter_group: {description: "Its parameter group (Aurora, its cluster parameter group).", type: str}
     kms_key_id: {description: "Its KMS key.", type: str}
     master_user_secret_arn: {description: "The RDS-managed secret with its master password.", type: str}
     adopted: {description: "True when the target was already a restore of the source (nothing restored again).", type: bool}

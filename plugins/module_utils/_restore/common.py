@@ -24,11 +24,14 @@ TAG_RESTORE_TARGET = "stackops:restore-target"
 # RDS identifiers: 1-63 letters, digits and hyphens, a letter first, no two hyphens in a row, no hyphen last.
 IDENTIFIER_RE = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)$")
 SNAPSHOT_RE = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}(?<!-)$")
-SNAPSHOT_ARN_RE = re.compile(r"^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:(rds:)?[A-Za-z][A-Za-z0-9-]*$")
+SNAPSHOT_ARN_RE = re.compile(r"^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:(cluster-)?snapshot:(rds:)?[A-Za-z][A-Za-z0-9-]*$")
 # What a tag value may hold (RDS: Unicode letters, digits, white space, _ . : / = + - @), at most 256.
 TAG_VALUE_RE = re.compile(r"^[\w\s.:/=+\-@]{0,256}$")
 # Statuses an instance passes through on its way to available after a create or restore.
 ON_THE_WAY = ("creating", "backing-up", "modifying", "configuring-enhanced-monitoring", "storage-optimization")
+# A restored Aurora cluster's statuses on its way to available (it may be modified right after the restore).
+CLUSTER_ON_THE_WAY = ("creating", "backing-up", "modifying", "resetting-master-credentials", "migrating")
+SNAPSHOT_ON_THE_WAY = ("creating", "copying", "pending")
 
 
 def now():
@@ -110,7 +113,7 @@ def wait_snapshot(rds, identifier, timeout):
         status = found.get("Status")
         if status == "available":
             return found
-        if status not in ("creating", "copying", "pending"):
+        if status not in SNAPSHOT_ON_THE_WAY:
             raise PlatformError(f"snapshot {identifier} is {status}, not on its way to available")
         return None
 
@@ -124,3 +127,80 @@ def paginate_snapshots(rds, instance, snapshot_type=None):
         kwargs["SnapshotType"] = snapshot_type
     found = paginate(rds, "describe_db_snapshots", "DBSnapshots", **kwargs)
     return sorted(found, key=lambda s: as_time(s.get("SnapshotCreateTime")) or now(), reverse=True)
+
+
+# -- Aurora clusters ---------------------------------------------------------------------------------------------------
+
+
+def read_cluster(rds, identifier):
+    found = not_found(
+        lambda: rds.describe_db_clusters(DBClusterIdentifier=identifier, aws_retry=True)["DBClusters"],
+        "DBClusterNotFoundFault",
+        "DBClusterNotFound",
+    )
+    return found[0] if found else None
+
+
+def read_cluster_snapshot(rds, identifier):
+    found = not_found(
+        lambda: rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=identifier, aws_retry=True)[
+            "DBClusterSnapshots"
+        ],
+        "DBClusterSnapshotNotFoundFault",
+        "DBClusterSnapshotNotFound",
+    )
+    return found[0] if found else None
+
+
+def cluster_snapshot_tags(rds, snapshot):
+    if "TagList" in snapshot:
+        return {t["Key"]: t["Value"] for t in snapshot.get("TagList") or []}
+    found = rds.list_tags_for_resource(ResourceName=snapshot["DBClusterSnapshotArn"], aws_retry=True)["TagList"]
+    return {t["Key"]: t["Value"] for t in found}
+
+
+def paginate_cluster_snapshots(rds, cluster, snapshot_type=None):
+    """Every snapshot of Aurora cluster ``cluster`` (manual and automated unless ``snapshot_type``), newest first."""
+    kwargs = {"DBClusterIdentifier": cluster}
+    if snapshot_type:
+        kwargs["SnapshotType"] = snapshot_type
+    found = paginate(rds, "describe_db_cluster_snapshots", "DBClusterSnapshots", **kwargs)
+    return sorted(found, key=lambda s: as_time(s.get("SnapshotCreateTime")) or now(), reverse=True)
+
+
+def wait_cluster(rds, identifier, timeout):
+    """The cluster once available; a status off the way there fails at once."""
+
+    def check():
+        found = read_cluster(rds, identifier)
+        if found is None:
+            return None
+        status = found.get("Status")
+        if status == "available":
+            return found
+        if status not in CLUSTER_ON_THE_WAY:
+            raise PlatformError(f"cluster {identifier} is {status}, not on its way to available")
+        return None
+
+    return wait_for(check, timeout, f"cluster {identifier} to be available", delay=0.5, max_delay=10.0)
+
+
+def wait_cluster_gone(rds, identifier, timeout):
+    return wait_for(
+        lambda: read_cluster(rds, identifier) is None, timeout, f"cluster {identifier} to be deleted", delay=0.5
+    )
+
+
+def wait_cluster_snapshot(rds, identifier, timeout):
+    def check():
+        found = read_cluster_snapshot(rds, identifier)
+        if found is None:
+            raise PlatformError(f"cluster snapshot {identifier} disappeared while it was being made")
+        status = found.get("Status")
+        if status == "available":
+            return found
+        if status not in SNAPSHOT_ON_THE_WAY:
+            raise PlatformError(f"cluster snapshot {identifier} is {status}, not on its way to available")
+        return None
+
+    return wait_for(check, timeout, f"cluster snapshot {identifier} to be available", delay=0.5, max_delay=10.0)

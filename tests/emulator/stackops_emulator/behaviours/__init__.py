@@ -31,6 +31,7 @@ from .elbv2_idempotent_creates import Elbv2IdempotentCreates
 from .opensearch_domain_processing import OpenSearchDomainProcessing
 from .rds_adjacent_windows import RdsAdjacentWindows
 from .rds_backup_restore import RdsBackupRestore
+from .rds_cluster_restore import RdsClusterRestore
 from .rds_cross_region_replica import RdsCrossRegionReplica
 from .rds_failover import RdsFailover
 from .rds_global_clusters import RdsGlobalClusters
@@ -60,6 +61,7 @@ def all_behaviours():
         RdsParameterGroupNotFound(),
         RdsFailover(),
         RdsBackupRestore(),
+        RdsClusterRestore(),
         RdsGlobalClusters(),
         # ElastiCache: the status transitions see a request first (they refuse writes to a busy group).
         ElastiCacheStatusTransitions(),
