@@ -16,8 +16,8 @@ except ImportError:
 
 from .._storage import spec as storage_spec
 from .._storage import state as storage_state
-from .._storage.reconcile import BucketConverger
-from .._storage.reconcile import Desired
+from .._storage.bucket import BucketConverger
+from .._storage.bucket import Desired
 from ..platform import ReconcileError
 from ..platform import wait_for
 from . import spec as sp
