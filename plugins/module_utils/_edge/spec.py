@@ -29,6 +29,7 @@ HEALTH_CHECK_INTERVALS = (10, 30)
 MAX_DOMAINS_PER_CERTIFICATE = 10  # ACM's default quota: the domain plus 9 more names
 PARTS = ("certificates", "frontend", "dns")
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # the managed cache policy CachingOptimized
+PENDING = "<pending>"  # an ID or ARN not known yet: the resource is made later in the run, or not in check mode
 
 _DOMAIN_RE = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _ROOT_OBJECT_RE = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@-][A-Za-z0-9._~!$&'()*+,;=:@/-]{0,254}$")

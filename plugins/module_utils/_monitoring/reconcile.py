@@ -9,13 +9,13 @@ alarms (one paged DescribeAlarms by the tier's prefix; PutMetricAlarm only for a
 alarms of the prefix that left the spec are deleted last) → billing alarms in us-east-1 → the dashboard
 (PutDashboard only when its body differs). In check mode nothing after the reads runs; topics not yet
 created have ``None`` ARNs.
+
+The reconciler reads everything and holds the state, works out the desired alarms, and builds the diff and the
+result; its parts converge: ``topics.py`` (topics and subscriptions), ``log_groups.py`` (log groups and metric
+filters), ``alarms.py``, ``dashboard.py``.
 """
 
 from __future__ import annotations
-
-import json
-
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ..platform import Changes
 from ..platform import identity_tags
@@ -23,6 +23,13 @@ from ..platform import partition_for
 from ..platform import resource_tags
 from . import spec as sp
 from . import state as st
+from .alarms import Alarms
+from .dashboard import Dashboard
+from .dashboard import sections
+from .log_groups import LogGroups
+from .log_groups import group_view
+from .topics import Topics
+from .topics import topic_view
 
 
 class MonitoringReconciler:
@@ -50,10 +57,18 @@ class MonitoringReconciler:
         self.subscriptions = []
         self.before_snapshot = {}
         self._deferred = []
+        self.topic_part = Topics(self)
+        self.log_group_part = LogGroups(self)
+        self.alarm_part = Alarms(self)
+        self.dashboard_part = Dashboard(self)
 
     @property
     def check_mode(self):
         return self.changes.check_mode
+
+    def defer(self, sentence, action):
+        """A deletion, run after every create and update (in check mode, only its sentence)."""
+        self._deferred.append((sentence, action))
 
     def tags(self, name=None):
         return resource_tags(self.identity, self.p.get("tags"), name=name)
@@ -90,235 +105,32 @@ class MonitoringReconciler:
         if self.p.get("dashboard"):
             self.dashboard = st.read_dashboard(self.clients["cloudwatch"], self.dashboard_name())
         self.before_snapshot = {
-            "topics": {n: self._topic_view(t) for n, t in sorted(self.topics.items())},
-            "log_groups": {n: self._group_view(g, self.filters.get(n, {})) for n, g in sorted(self.log_groups.items())},
+            "topics": {n: topic_view(t) for n, t in sorted(self.topics.items())},
+            "log_groups": {n: group_view(g, self.filters.get(n, {})) for n, g in sorted(self.log_groups.items())},
             "alarms": {n: sp.describe_alarm(a) for n, a in sorted({**self.alarms, **self.billing_alarms}.items())},
-            "dashboard": _sections(self.dashboard),
-        }
-
-    @staticmethod
-    def _topic_view(topic):
-        return {
-            "kms_key": topic["attributes"].get("KmsMasterKeyId"),
-            "subscriptions": sorted(f"{s['Protocol']}:{s['Endpoint']}" for s in topic.get("subscriptions") or []),
-        }
-
-    @staticmethod
-    def _group_view(group, filters):
-        return {
-            "retention_days": group.get("retentionInDays"),
-            "kms_key": group.get("kmsKeyId"),
-            "metric_filters": sorted(filters),
+            "dashboard": sections(self.dashboard),
         }
 
     # -- converge ------------------------------------------------------------------------------------------------------
 
     def converge(self):
         self.read()
-        self.converge_topics()
-        self.converge_log_groups()
+        self.topic_part.converge()
+        self.log_group_part.converge()
         self.desired, self.desired_billing, self.notes = sp.desired_alarms(
             dict(self.p, _billing_topic_arns=self.billing_topic_arns or None), self.topic_arns, self.region
         )
         self.warnings += self.notes
         if not self.billing_elsewhere:
             self.desired.update(self.desired_billing)
-        self.converge_alarms(self.clients["cloudwatch"], self.alarms, self.desired)
+        self.alarm_part.converge(self.clients["cloudwatch"], self.alarms, self.desired)
         if self.billing_elsewhere:
-            self.converge_alarms(self.clients["cloudwatch_billing"], self.billing_alarms, self.desired_billing)
+            self.alarm_part.converge(self.clients["cloudwatch_billing"], self.billing_alarms, self.desired_billing)
         if self.p.get("dashboard"):
-            self.converge_dashboard()
+            self.dashboard_part.converge()
         for sentence, action in self._deferred:
             if self.changes.add(sentence):
                 action()
-
-    def _topic_arn(self, name, region=None):
-        return f"arn:{self.partition}:sns:{region or self.region}:{self.account}:{name}"
-
-    def converge_topics(self):
-        kms = self.p.get("kms_key_id")
-        for topic in self.p["topics"]:
-            name = self.topic_name(topic["name"])
-            current = self.topics.get(name)
-            arn = self._ensure_topic(self.clients["sns"], name, current, kms)
-            self.topic_arns[topic["name"]] = arn
-            self._subscriptions(self.clients["sns"], topic["name"], arn, current, topic.get("subscriptions") or [])
-        if self.billing_elsewhere:
-            # Alarm actions must be in the alarm's region: billing alarms notify a topic of their own in us-east-1.
-            name = self.topic_name("billing")
-            current = self.billing_topic_arns.get("_current")
-            # The key of another region cannot encrypt this topic: SNS's AWS managed key there.
-            arn = self._ensure_topic(self.clients["sns_billing"], name, current, "alias/aws/sns", sp.BILLING_REGION)
-            subs = [s for t in self.p["topics"] if t["name"] == "critical" for s in t.get("subscriptions") or []]
-            self._subscriptions(self.clients["sns_billing"], "billing", arn, current, subs)
-            self.billing_topic_arns = {"critical": arn, "warning": arn}
-
-    def _ensure_topic(self, sns, name, current, kms, region=None):
-        if current is None:
-            arn = self._topic_arn(name, region)
-            if self.changes.add(f"create SNS topic {name}" + (" (encrypted)" if kms else "")):
-                attributes = {"KmsMasterKeyId": kms} if kms else {}
-                # CreateTopic is idempotent by name: a retry after a lost response returns the same topic.
-                arn = sns.create_topic(
-                    Name=name,
-                    Attributes=attributes,
-                    Tags=ansible_dict_to_boto3_tag_list(self.tags(name)),
-                    aws_retry=True,
-                )["TopicArn"]
-            return arn
-        arn = current["arn"]
-        if (kms or "") != (current["attributes"].get("KmsMasterKeyId") or "") and self.changes.add(
-            f"SNS topic {name}: encryption key {current['attributes'].get('KmsMasterKeyId') or 'none'} to {kms or 'none'}"
-        ):
-            sns.set_topic_attributes(
-                TopicArn=arn, AttributeName="KmsMasterKeyId", AttributeValue=kms or "", aws_retry=True
-            )
-        return arn
-
-    def _subscriptions(self, sns, topic, arn, current, wanted):
-        existing = {(s["Protocol"], s["Endpoint"]): s for s in (current or {}).get("subscriptions") or []}
-        wanted_keys = {(s["protocol"], s["endpoint"]) for s in wanted}
-        for protocol, endpoint in sorted(wanted_keys):
-            found = existing.get((protocol, endpoint))
-            if found is not None:
-                pending = found["SubscriptionArn"] == st.PENDING
-                self.subscriptions.append(
-                    dict(
-                        topic=topic, protocol=protocol, endpoint=endpoint, status="pending" if pending else "confirmed"
-                    )
-                )
-                if pending:
-                    self.warnings.append(
-                        f"topics.{topic}: the {protocol} subscription {endpoint} is pending confirmation "
-                        "(the recipient must confirm it; it is not created again)"
-                    )
-                continue
-            self.subscriptions.append(dict(topic=topic, protocol=protocol, endpoint=endpoint, status="pending"))
-            if self.changes.add(f"subscribe {protocol}:{endpoint} to {self.topic_name(topic)}"):
-                # Subscribe is idempotent for the same topic, protocol and endpoint.
-                sns.subscribe(
-                    TopicArn=arn, Protocol=protocol, Endpoint=endpoint, ReturnSubscriptionArn=False, aws_retry=True
-                )
-        for key, sub in sorted(existing.items()):
-            if key in wanted_keys:
-                continue
-            if sub["SubscriptionArn"] == st.PENDING:
-                self.warnings.append(
-                    f"topics.{topic}: {key[0]}:{key[1]} is pending confirmation and not in the spec; "
-                    "SNS deletes unconfirmed subscriptions after three days"
-                )
-                continue
-            self._deferred.append(
-                (
-                    f"unsubscribe {key[0]}:{key[1]} from {self.topic_name(topic)}",
-                    lambda sub=sub: sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"], aws_retry=True),
-                )
-            )
-
-    def converge_log_groups(self):
-        logs = self.clients["logs"]
-        namespace = sp.namespace_of(self.p)
-        for group in self.p.get("log_groups") or []:
-            name = group["name"]
-            kms = group.get("kms_key_id") or self.p.get("log_kms_key_id")
-            current = self.log_groups.get(name)
-            if current is None:
-                if self.changes.add(f"create log group {name}" + (" (encrypted)" if kms else "")):
-                    params = dict(logGroupName=name, tags=self.tags(name))
-                    if kms:
-                        params["kmsKeyId"] = kms
-                    try:
-                        logs.create_log_group(aws_retry=True, **params)
-                    except logs.exceptions.ResourceAlreadyExistsException:
-                        pass  # created by an earlier attempt whose response was lost
-                current = {}
-            elif kms and current.get("kmsKeyId") != kms:
-                if self.changes.add(f"log group {name}: encrypt with {kms}"):
-                    logs.associate_kms_key(logGroupName=name, kmsKeyId=kms, aws_retry=True)
-            retention = group.get("retention_days")
-            if retention and current.get("retentionInDays") != retention:
-                if self.changes.add(
-                    f"log group {name}: retention {current.get('retentionInDays') or 'never expire'} to {retention} days"
-                ):
-                    logs.put_retention_policy(logGroupName=name, retentionInDays=retention, aws_retry=True)
-            filters = self.filters.get(name, {})
-            wanted = {}
-            for metric_filter in group.get("metric_filters") or []:
-                filter_name = f"{self.name}-{metric_filter['name']}"
-                wanted[filter_name] = metric_filter
-                transformation = {
-                    "metricName": metric_filter["metric_name"],
-                    "metricNamespace": metric_filter.get("metric_namespace") or namespace,
-                    "metricValue": str(metric_filter.get("metric_value") or "1"),
-                    "defaultValue": 0.0,
-                }
-                existing = filters.get(filter_name)
-                same = (
-                    existing is not None
-                    and existing.get("filterPattern") == metric_filter["pattern"]
-                    and [{k: t.get(k) for k in transformation} for t in existing.get("metricTransformations") or []]
-                    == [transformation]
-                )
-                if not same and self.changes.add(
-                    f"{'create' if existing is None else 'update'} metric filter {filter_name} on {name}"
-                ):
-                    logs.put_metric_filter(
-                        logGroupName=name,
-                        filterName=filter_name,
-                        filterPattern=metric_filter["pattern"],
-                        metricTransformations=[transformation],
-                        aws_retry=True,
-                    )
-            for filter_name in sorted(filters):
-                if filter_name.startswith(f"{self.name}-") and filter_name not in wanted:
-                    self._deferred.append(
-                        (
-                            f"delete metric filter {filter_name} from {name}",
-                            lambda g=name, f=filter_name: logs.delete_metric_filter(
-                                logGroupName=g, filterName=f, aws_retry=True
-                            ),
-                        )
-                    )
-
-    def converge_alarms(self, cloudwatch, current, desired):
-        for name, alarm in sorted(desired.items()):
-            found = current.get(name)
-            if found is not None and sp.comparable(found) == sp.comparable(alarm):
-                continue
-            if found is None:
-                sentence = f"create alarm {name}: {sp.describe_alarm(alarm)}"
-            else:
-                sentence = f"update alarm {name}: {sp.describe_alarm(found)} to {sp.describe_alarm(alarm)}"
-            if self.changes.add(sentence):
-                params = dict(alarm)
-                if found is None:
-                    params["Tags"] = ansible_dict_to_boto3_tag_list(self.tags(name))
-                cloudwatch.put_metric_alarm(aws_retry=True, **params)
-        gone = sorted(set(current) - set(desired))
-        if gone:
-            # DeleteAlarms takes up to 100 names per call.
-            for start in range(0, len(gone), 100):
-                batch = gone[start : start + 100]
-                self._deferred.append(
-                    (
-                        f"delete alarms no longer in the spec: {', '.join(batch)}",
-                        lambda batch=batch: cloudwatch.delete_alarms(AlarmNames=batch, aws_retry=True),
-                    )
-                )
-
-    def converge_dashboard(self):
-        body = sp.dashboard_body(self.p, self.region)
-        current = json.loads(self.dashboard) if self.dashboard else None
-        if current == json.loads(sp.dashboard_json(body)):
-            return
-        name = self.dashboard_name()
-        verb = "create" if current is None else "update"
-        if self.changes.add(
-            f"{verb} dashboard {name} (sections: {', '.join(_sections(sp.dashboard_json(body))) or 'none'})"
-        ):
-            self.clients["cloudwatch"].put_dashboard(
-                DashboardName=name, DashboardBody=sp.dashboard_json(body), aws_retry=True
-            )
 
     # -- result ------------------------------------------------------------------------------------------------------
 
@@ -341,7 +153,7 @@ class MonitoringReconciler:
                 for g in self.p.get("log_groups") or []
             },
             "alarms": {n: sp.describe_alarm(a) for n, a in sorted(all_desired.items())},
-            "dashboard": _sections(sp.dashboard_json(sp.dashboard_body(self.p, self.region)))
+            "dashboard": sections(sp.dashboard_json(sp.dashboard_body(self.p, self.region)))
             if self.p.get("dashboard")
             else [],
         }
@@ -362,13 +174,3 @@ class MonitoringReconciler:
             "alarms_by_severity": severities,
             "dashboard": self.dashboard_name() if self.p.get("dashboard") else None,
         }
-
-
-def _sections(body):
-    if not body:
-        return []
-    try:
-        widgets = json.loads(body).get("widgets") or []
-    except ValueError:
-        return []
-    return [w["properties"]["markdown"].lstrip("# ") for w in widgets if w.get("type") == "text"]
