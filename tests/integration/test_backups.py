@@ -8,6 +8,7 @@ boto3, tagged as the database tier tags it. Time passes through the emulator's `
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -19,9 +20,16 @@ RUNBOOK = "playbooks/runbooks/verify_backups.yml"
 PRIMARY = "local-use1"
 PLAN = "demo-local-standard"
 EXTRA = {"monitoring_enabled": False}
-DAILY_ONLY = {
-    "backups_plans": [{"name": "standard", "rules": [{"name": "daily", "schedule": "cron(0 3 * * ? *)", "delete_after_days": 30}]}]
-}  # fmt: skip
+
+
+def daily_only():
+    """The plan with one daily rule, at the hour half a day from now (UTC): whenever the test runs, the daily
+    recovery point is 11 to 13 hours old (a fixed hour made it minutes old when the test ran just after it)."""
+    hour = (datetime.datetime.now(datetime.UTC).hour + 12) % 24
+    rule = {"name": "daily", "schedule": f"cron(0 {hour} * * ? *)", "delete_after_days": 30}
+    return {"backups_plans": [{"name": "standard", "rules": [rule]}]}
+
+
 TAGS = [
     {"Key": "stackops:platform", "Value": "demo"},
     {"Key": "stackops:environment", "Value": "local"},
@@ -143,13 +151,13 @@ def test_a_failed_job_fails_the_runbook(emulator_session, converged):
 def test_a_plan_change_is_made_in_place_and_an_old_backup_fails_the_rpo(emulator_session, converged):
     before = plans(emulator_session)[PLAN]
     emulator_session.clear_calls()
-    run = run_playbook(emulator_session, PLAYBOOK, limit=PRIMARY, extra_vars=DAILY_ONLY)
+    run = run_playbook(emulator_session, PLAYBOOK, limit=PRIMARY, extra_vars=daily_only())
     assert run.rc == 0, run.messages()
     assert writes(emulator_session) == ["backup:UpdateBackupPlan"]
     after = plans(emulator_session)[PLAN]
     assert after["BackupPlanId"] == before["BackupPlanId"] and after["VersionId"] != before["VersionId"]
     assert [r["RuleName"] for r in after["BackupPlan"]["Rules"]] == ["daily"]
-    # A database protected from now on gets daily snapshots only: hours old at any time of day.
+    # A database protected from now on gets daily snapshots only: about half a day old now.
     database(emulator_session, "demo-local-db2")
     emulator_session.configure("backup-jobs", advance_hours=24)
     run = run_playbook(emulator_session, RUNBOOK, limit=PRIMARY, extra_vars={"platform_rpo_minutes": 60})
