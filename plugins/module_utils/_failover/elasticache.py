@@ -25,12 +25,12 @@ from ..platform import Phases
 from ..platform import PreconditionFailed
 from ..platform import not_found
 from ..platform import wait_for
-from .rds import TAG_AT
-from .rds import TAG_FROM
-from .rds import TAG_STATE
-from .rds import intent
-from .rds import phase_seconds
-from .rds import stamp
+from .intent import TAG_AT
+from .intent import TAG_FROM
+from .intent import TAG_STATE
+from .intent import intent
+from .intent import phase_seconds
+from .intent import stamp
 
 CALLED = "Test Failover API called for node group"
 FINISHED = "Finished recovery for cache nodes"
