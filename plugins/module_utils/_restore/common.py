@@ -105,19 +105,25 @@ def wait_instance_gone(rds, identifier, timeout):
     return wait_for(lambda: read_instance(rds, identifier) is None, timeout, f"{identifier} to be deleted", delay=1.0)
 
 
-def wait_snapshot(rds, identifier, timeout):
+def _wait_available(read, what, timeout, delay):
+    """Wait until the snapshot ``read()`` returns is available; it vanishing or failing ends the wait."""
+
     def check():
-        found = read_snapshot(rds, identifier)
+        found = read()
         if found is None:
-            raise PlatformError(f"snapshot {identifier} disappeared while it was being made")
+            raise PlatformError(f"{what} disappeared while it was being made")
         status = found.get("Status")
         if status == "available":
             return found
         if status not in SNAPSHOT_ON_THE_WAY:
-            raise PlatformError(f"snapshot {identifier} is {status}, not on its way to available")
+            raise PlatformError(f"{what} is {status}, not on its way to available")
         return None
 
-    return wait_for(check, timeout, f"snapshot {identifier} to be available", delay=1.0, max_delay=10.0)
+    return wait_for(check, timeout, f"{what} to be available", delay=delay, max_delay=10.0)
+
+
+def wait_snapshot(rds, identifier, timeout):
+    return _wait_available(lambda: read_snapshot(rds, identifier), f"snapshot {identifier}", timeout, 1.0)
 
 
 def paginate_snapshots(rds, instance, snapshot_type=None):
@@ -192,15 +198,6 @@ def wait_cluster_gone(rds, identifier, timeout):
 
 
 def wait_cluster_snapshot(rds, identifier, timeout):
-    def check():
-        found = read_cluster_snapshot(rds, identifier)
-        if found is None:
-            raise PlatformError(f"cluster snapshot {identifier} disappeared while it was being made")
-        status = found.get("Status")
-        if status == "available":
-            return found
-        if status not in SNAPSHOT_ON_THE_WAY:
-            raise PlatformError(f"cluster snapshot {identifier} is {status}, not on its way to available")
-        return None
-
-    return wait_for(check, timeout, f"cluster snapshot {identifier} to be available", delay=0.5, max_delay=10.0)
+    return _wait_available(
+        lambda: read_cluster_snapshot(rds, identifier), f"cluster snapshot {identifier}", timeout, 0.5
+    )
